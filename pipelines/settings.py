@@ -1,0 +1,66 @@
+"""Where things live under the data folder (`OLIGO_HOME`, default `./data`).
+
+Read on call, never at import, so tests can point OLIGO_HOME at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+
+    @property
+    def exports(self) -> Path:  # what registries deliver: exports/<batch_id>/
+        return self.home / "exports"
+
+    @property
+    def warehouse(self) -> Path:  # the working warehouse; only the pipeline writes it
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def current(self) -> Path:  # marts of the latest batch by cut-off
+        return self.published / "current.duckdb"
+
+    @property
+    def batches(self) -> Path:  # each batch's marts, frozen
+        return self.published / "batches"
+
+    def batch_snapshot(self, batch_id: str) -> Path:
+        return self.batches / f"{batch_id}.duckdb"
+
+    @property
+    def ops(self) -> Path:  # quarantine, data-quality results, run reports
+        return self.published / "ops.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster_home"
+
+    @property
+    def lock_file(self) -> Path:  # one pipeline run at a time
+        return self.home / "run.lock"
+
+    @property
+    def bench(self) -> Path:
+        return self.home / "bench"
+
+
+def paths() -> Paths:
+    return Paths(Path(os.environ.get("OLIGO_HOME", "data")).resolve())
+
+
+def disable_telemetry() -> None:
+    """Telemetry off for Dagster, Great Expectations and Streamlit, whoever starts us."""
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("GE_USAGE_STATS", "FALSE")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
