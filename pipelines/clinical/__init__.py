@@ -1,0 +1,1 @@
+"""Pure Polars clinical rules (no Dagster import): LazyFrame in, LazyFrame out."""
