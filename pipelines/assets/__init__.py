@@ -1,0 +1,1 @@
+"""Thin Dagster asset wrappers: load inputs, call a pure function, write, report metadata."""

@@ -1,0 +1,83 @@
+"""The `published/snapshot` asset: the batch's marts frozen in their own read-only file and,
+when the batch is the latest by cut-off, swapped in as `current`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets.partitions import BATCHES
+from pipelines.contract import CONTRACT_VERSION
+from pipelines.marts_catalog import MART_TABLES, mart_docs
+from pipelines.ops_store import batch_row, ensure_ops_schema, latest_published_batch, now
+from pipelines.provenance import code_version
+from pipelines.publish import (
+    publish_files,
+    remove_stale_temporaries,
+    temporary_path,
+    write_database_copy,
+)
+from pipelines.resources import ClinicalSettings, PipelineLock, Warehouse
+from pipelines.settings import paths
+
+PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
+    ?::VARCHAR AS batch_id, ?::DATE AS data_cutoff_date, ?::VARCHAR AS contract_version,
+    ?::VARCHAR AS code_version, ?::VARCHAR AS parameter_set, ?::VARCHAR AS parameters_json,
+    ?::TIMESTAMP AS published_at"""
+
+
+@dg.asset(
+    key=["published", "snapshot"],
+    deps=[dg.AssetKey(["marts", name]) for name in MART_TABLES],
+    partitions_def=BATCHES,
+    group_name="publish",
+    description="Marts of the batch in a frozen read-only file; `current` when latest.",
+)
+def published_snapshot(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    clinical_settings: ClinicalSettings,
+    pipeline_lock: PipelineLock,
+) -> dg.MaterializeResult:
+    batch_id = context.partition_key
+    params = clinical_settings.parameters()
+    where = paths()
+    for folder in (where.published, where.batches):
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(folder)
+    with warehouse.get_connection() as con:
+        ensure_ops_schema(con)
+        batch = batch_row(con, batch_id) or {}
+        published_at = now()
+        provenance = (
+            PROVENANCE_DDL,
+            [batch_id, batch.get("data_cutoff_date"), CONTRACT_VERSION, code_version(),
+             params.parameter_set, params.to_json(), published_at],
+        )
+        frozen_tmp = temporary_path(where.batch_snapshot(batch_id))
+        write_database_copy(
+            con, frozen_tmp, [("marts", t) for t in MART_TABLES], docs=mart_docs(),
+            extra_statements=[("CREATE SCHEMA {db}.meta", []), provenance],
+        )
+        prepared = [(frozen_tmp, where.batch_snapshot(batch_id))]
+        # The batch registry changes only if the swap happens: one transaction around both.
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            "UPDATE ops.batches SET published_at = ?, status = 'published' WHERE batch_id = ?",
+            [published_at, batch_id],
+        )
+        is_current = latest_published_batch(con) == batch_id
+        if is_current:
+            current_tmp = temporary_path(where.current)
+            current_tmp.write_bytes(frozen_tmp.read_bytes())
+            prepared.append((current_tmp, where.current))
+        publish_files(prepared)
+        con.execute("COMMIT")
+    return dg.MaterializeResult(
+        metadata={
+            "batch_id": batch_id,
+            "is_current": is_current,
+            "frozen_file": str(where.batch_snapshot(batch_id)),
+            "parameter_set": params.parameter_set,
+            "code_version": code_version(),
+        }
+    )

@@ -1,0 +1,50 @@
+"""Reading and writing warehouse tables from assets, with the metadata every asset reports."""
+
+from __future__ import annotations
+
+import uuid
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from pipelines.publish import quote_ident
+
+
+def read_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pl.LazyFrame:
+    return con.sql(f"SELECT * FROM {quote_ident(schema)}.{quote_ident(table)}").pl().lazy()
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame
+) -> None:
+    """Replace `schema.table` with the frame's rows (types carried through Arrow)."""
+    view = "frame_" + uuid.uuid4().hex[:8]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+    con.register(view, frame.to_arrow())
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {quote_ident(schema)}.{quote_ident(table)} AS "
+            f"SELECT * FROM {view}"
+        )
+    finally:
+        con.unregister(view)
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict:
+    """Row count and column schema, as Dagster shows them."""
+    rows = con.execute(
+        f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}"
+    ).fetchone()[0]
+    columns = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return {
+        "dagster/row_count": dg.MetadataValue.int(int(rows)),
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name=name, type=dtype) for name, dtype in columns]
+        ),
+        "table": dg.MetadataValue.text(f"{schema}.{table}"),
+    }
