@@ -1,0 +1,343 @@
+"""The one SQL-safety module: read-only queries on the published DuckDB files.
+
+Used by `oligo sql`, `oligo survival` and the dashboards. Several independent layers, so
+that a gap in one is caught by another:
+
+1. Statement allow-list: every statement of the text is classified with
+   `duckdb.extract_statements()`; only SELECT-type statements pass (this covers
+   `SELECT`, `WITH ... SELECT`, `VALUES`, `FROM t`, `DESCRIBE`, `SHOW`, `SUMMARIZE` and the
+   read-only `PRAGMA table_info` family, which DuckDB rewrites to table functions). Exactly
+   one statement per call, so `SELECT 1; DROP TABLE x` is refused before anything runs.
+   EXPLAIN is refused: `EXPLAIN ANALYZE` executes its statement.
+2. The connection: the published file opened `read_only`, the ops file ATTACHed
+   READ_ONLY, then `enable_external_access=false` (no file reads or writes, no ATTACH,
+   no COPY), extension autoload/autoinstall off, a memory limit, limited threads, and
+   finally `lock_configuration=true` so no SET/PRAGMA can undo any of it.
+3. A row limit (the query is wrapped as a relation and limited, one extra row tells
+   whether it was truncated) and a timeout: DuckDB has no statement timeout, so a timer
+   thread calls `connection.interrupt()`.
+
+Connections are opened per query and always closed: DuckDB caches one database instance
+per path in a process, so a kept connection would pin an old published file (see
+docs/statistics.md and the stack notes). Cache data, not connections.
+
+A user FILTER (a boolean expression over one table's columns) is never spliced into a
+query unchecked: `check_filter` parses `SELECT * FROM <placeholder> WHERE (<filter>)` with
+DuckDB's own parser (`json_serialize_sql`), refuses anything but that exact shape, any
+subquery, and any column that is not a column of the table; `filtered_relation` then applies
+it with the relational API (`relation.filter`) on the locked connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+OPS_CATALOG = "published_ops"  # alias of the attached published/ops.duckdb
+OPS_SCHEMAS = ("ops", "dq")
+_FILTER_PLACEHOLDER = "__oligo_filter_target__"
+
+# Expression node classes a filter may contain (DuckDB's parsed-expression classes).
+# SUBQUERY, WINDOW, PARAMETER, STAR and anything unknown are refused.
+_FILTER_EXPRESSION_CLASSES = frozenset(
+    {
+        "BETWEEN",
+        "CASE",
+        "CAST",
+        "COLLATE",
+        "COLUMN_REF",
+        "COMPARISON",
+        "CONJUNCTION",
+        "CONSTANT",
+        "FUNCTION",
+        "OPERATOR",
+    }
+)
+
+
+class QueryRefused(Exception):
+    """A query or filter was refused; `str(exc)` says why in plain words."""
+
+
+class QueryTimedOut(QueryRefused):
+    """The query ran longer than the time limit and was interrupted."""
+
+
+@dataclass(frozen=True)
+class SafetyLimits:
+    row_limit: int = 10_000
+    timeout_seconds: float = 30.0
+    memory_limit: str = "1GB"
+    threads: int = 2
+
+
+DEFAULT_LIMITS = SafetyLimits()
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    frame: pl.DataFrame
+    truncated: bool  # more rows existed than the row limit
+    row_limit: int
+
+
+def check_statement(sql: str) -> str:
+    """Return the single allowed statement in `sql`, or raise QueryRefused saying why."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the query is not valid SQL: {exc}") from exc
+    if not statements:
+        raise QueryRefused("the query is empty")
+    if len(statements) > 1:
+        raise QueryRefused(
+            f"only one statement per query is allowed, found {len(statements)}"
+        )
+    statement = statements[0]
+    if statement.type != duckdb.StatementType.SELECT:
+        raise QueryRefused(
+            f"only read-only queries (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE) are allowed; "
+            f"this is a {statement.type.name} statement"
+        )
+    return sql
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@contextlib.contextmanager
+def open_read_only(
+    database: Path,
+    *,
+    ops_database: Path | None = None,
+    limits: SafetyLimits = DEFAULT_LIMITS,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A locked-down read-only connection to a published file, closed on exit.
+
+    With `ops_database`, that file is attached read-only as `published_ops` and its schemas
+    `ops` and `dq` are put on the search path, so `ops.runs` and `dq.check_results` resolve
+    next to `marts.*` and `meta.*`.
+    """
+    database = Path(database)
+    if not database.is_file():
+        raise QueryRefused(f"no published database at {database}")
+    try:
+        con = duckdb.connect(
+            str(database),
+            read_only=True,
+            config={
+                "autoload_known_extensions": False,
+                "autoinstall_known_extensions": False,
+                "allow_community_extensions": False,
+                "memory_limit": limits.memory_limit,
+                "threads": limits.threads,
+            },
+        )
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the published database cannot be opened: {exc}") from exc
+    try:
+        # Paths and names come from our own settings, quoted; ATTACH takes no parameters.
+        search_path = [f"{_quote_identifier(_catalog_name(con))}.main"]
+        if ops_database is not None and Path(ops_database).is_file():
+            con.execute(
+                f"ATTACH {_quote_literal(str(ops_database))} AS {OPS_CATALOG} (READ_ONLY)"
+            )
+            search_path += [f"{OPS_CATALOG}.{schema}" for schema in OPS_SCHEMAS]
+        con.execute(f"SET search_path = {_quote_literal(','.join(search_path))}")
+        # Order matters: ATTACH needs file access, so external access goes off after it,
+        # and the configuration is locked last.
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        yield con
+    finally:
+        con.close()
+
+
+def _catalog_name(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_database()").fetchone()[0]
+
+
+@contextlib.contextmanager
+def _time_limit(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]:
+    """Interrupt the connection's running query after `seconds` (DuckDB has no timeout)."""
+    fired = threading.Event()
+
+    def interrupt() -> None:
+        fired.set()
+        con.interrupt()
+
+    timer = threading.Timer(seconds, interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except duckdb.Error as exc:
+        if fired.is_set():
+            raise QueryTimedOut(
+                f"the query took longer than {seconds:g} s and was stopped"
+            ) from exc
+        raise
+    finally:
+        timer.cancel()
+
+
+def _limited_frame(
+    relation: duckdb.DuckDBPyRelation, row_limit: int
+) -> tuple[pl.DataFrame, bool]:
+    frame = relation.limit(row_limit + 1).pl()
+    return frame.head(row_limit), frame.height > row_limit
+
+
+def run_on_connection(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    *,
+    params: Sequence[object] | dict[str, object] | None = None,
+    limits: SafetyLimits = DEFAULT_LIMITS,
+) -> QueryResult:
+    """Run one allowed statement on an already locked connection (see `open_read_only`)."""
+    statement = check_statement(sql)
+    try:
+        with _time_limit(con, limits.timeout_seconds):
+            relation = con.sql(statement, params=params)
+            if relation is None:  # not a result-producing statement: never expected here
+                raise QueryRefused("the statement returned no result")
+            frame, truncated = _limited_frame(relation, limits.row_limit)
+    except QueryRefused:
+        raise
+    except duckdb.PermissionException as exc:
+        raise QueryRefused(f"the query tried something that is not allowed: {exc}") from exc
+    return QueryResult(frame=frame, truncated=truncated, row_limit=limits.row_limit)
+
+
+def run_query(
+    sql: str,
+    database: Path,
+    *,
+    ops_database: Path | None = None,
+    params: Sequence[object] | dict[str, object] | None = None,
+    limits: SafetyLimits = DEFAULT_LIMITS,
+) -> QueryResult:
+    """Check `sql`, open `database` read-only and locked, run it with limits, close.
+
+    Raises QueryRefused (or QueryTimedOut) with a plain reason; SQL errors of an allowed
+    query (a misspelt column, say) propagate as `duckdb.Error`.
+    """
+    check_statement(sql)  # refuse before touching any file
+    with open_read_only(database, ops_database=ops_database, limits=limits) as con:
+        return run_on_connection(con, sql, params=params, limits=limits)
+
+
+# --- user filters ------------------------------------------------------------------------
+
+
+def _walk(node: object) -> Iterator[dict]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+
+
+def check_filter(filter_sql: str, columns: Sequence[str]) -> None:
+    """Refuse a FILTER that is not one boolean expression over `columns`.
+
+    Parses `SELECT * FROM <placeholder> WHERE (<filter>)` with DuckDB's parser and requires
+    exactly that shape: one plain SELECT of the placeholder table, no set operation, no
+    ORDER/LIMIT, no CTE, and a WHERE made only of column references, constants, operators,
+    comparisons and scalar functions (no subquery, so no other table and no table function
+    that reads files). Raises QueryRefused with the reason.
+    """
+    if not filter_sql or not filter_sql.strip():
+        raise QueryRefused("the filter is empty")
+    wrapped = f"SELECT * FROM {_FILTER_PLACEHOLDER} WHERE ({filter_sql})"
+    check_statement(wrapped)  # several statements (`x = 1); DROP ...`) are refused here
+    with duckdb.connect(":memory:", config={"enable_external_access": False}) as parser:
+        parsed = json.loads(
+            parser.execute("SELECT json_serialize_sql(?)", [wrapped]).fetchone()[0]
+        )
+    if parsed.get("error"):
+        raise QueryRefused(f"the filter is not valid SQL: {parsed.get('error_message')}")
+    node = parsed["statements"][0]["node"]
+    from_table = node.get("from_table") or {}
+    if (
+        node.get("type") != "SELECT_NODE"
+        or node.get("modifiers")
+        or node.get("cte_map", {}).get("map")
+        or node.get("group_expressions")
+        or node.get("having")
+        or node.get("qualify")
+        or node.get("sample")
+        or from_table.get("type") != "BASE_TABLE"
+        or from_table.get("table_name") != _FILTER_PLACEHOLDER
+        or from_table.get("schema_name")
+        or from_table.get("catalog_name")
+        or len(node.get("select_list", [])) != 1
+        or node["select_list"][0].get("class") != "STAR"
+        or node.get("where_clause") is None
+    ):
+        raise QueryRefused("the filter must be a single boolean expression over the table")
+    known = {c.lower() for c in columns}
+    for expr in _walk(node["where_clause"]):
+        cls = expr.get("class")
+        if cls is None:
+            continue  # value and type payloads, not expressions
+        if cls not in _FILTER_EXPRESSION_CLASSES:
+            raise QueryRefused(
+                f"the filter may only use columns, constants, operators and functions; "
+                f"found a {cls.lower()}"
+            )
+        if cls == "COLUMN_REF":
+            names = expr.get("column_names", [])
+            if len(names) != 1 or names[0].lower() not in known:
+                raise QueryRefused(
+                    f"the filter refers to {'.'.join(names)!r}, which is not a column of the table"
+                )
+
+
+def filtered_relation(
+    con: duckdb.DuckDBPyConnection, table: str, filter_sql: str | None
+) -> duckdb.DuckDBPyRelation:
+    """`table` (a contract/mart name such as `marts.episode_cohort`) with a checked filter."""
+    relation = con.table(table)
+    if filter_sql is None or not filter_sql.strip():
+        return relation
+    check_filter(filter_sql, relation.columns)
+    try:
+        return relation.filter(filter_sql)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the filter cannot be applied: {exc}") from exc
+
+
+def read_table(
+    database: Path,
+    table: str,
+    *,
+    filter_sql: str | None = None,
+    columns: Sequence[str] | None = None,
+    limits: SafetyLimits = DEFAULT_LIMITS,
+) -> pl.DataFrame:
+    """Rows of `table` matching an optional user filter, read through the locked connection.
+
+    Not row-limited (analyses need every row); the timeout still applies.
+    """
+    with open_read_only(database, limits=limits) as con:
+        relation = filtered_relation(con, table, filter_sql)
+        if columns is not None:
+            relation = relation.select(*[_quote_identifier(c) for c in columns])
+        with _time_limit(con, limits.timeout_seconds):
+            return relation.pl()
