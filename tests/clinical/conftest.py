@@ -26,10 +26,7 @@ def frame(table: str, rows: list[dict] | None = None) -> pl.LazyFrame:
     return pl.DataFrame(data).lazy()
 
 
-def d(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-@pytest.fixture
-def make_frame():
+@pytest.fixture(name="frame")
+def frame_fixture():
+    """`frame(table, rows)`: see `frame`."""
     return frame
