@@ -30,7 +30,12 @@ from pipelines.ops_store import (
     upsert_batch,
 )
 from pipelines.provenance import code_version
-from pipelines.publish import publish_files, remove_stale_temporaries, temporary_path, write_database_copy
+from pipelines.publish import (
+    publish_files,
+    remove_stale_temporaries,
+    temporary_path,
+    write_database_copy,
+)
 from pipelines.run_lock import run_lock
 from pipelines.settings import paths
 
