@@ -1,0 +1,168 @@
+"""Lines of systemic therapy, and the line active at a date.
+
+Source: shared spec `clinical-rules.md` section 6 ("Lines of therapy"), a real-world-data
+convention in the spirit of the line-of-therapy algorithms used with oncology EHR data
+(e.g. Flatiron Health: drugs started within a 28-day window form the regimen; a new drug
+after the window, or a restart after a gap, starts a new line; dropping a drug is
+maintenance). Thresholds: `line_regimen_window_days` (28), `line_restart_gap_days` (120).
+
+Only antineoplastic drugs (`drugs.is_antineoplastic()`) make lines: bone agents and steroids
+never do. A patient whose every antineoplastic drug period carries the registry's
+`line_number` keeps the recorded lines (`is_line_derived` false); otherwise all the patient's
+lines are derived, in start order:
+- the first drug period starts line 1;
+- a period starting more than `line_restart_gap_days` after the latest end of every earlier
+  period (ongoing periods have no end) is a restart after a gap: a new line;
+- a drug not given earlier since the last gap, starting more than `line_regimen_window_days`
+  after the start of that stretch of therapy, is a new drug: a new line. New drugs whose
+  starts follow each other within the window join one new line (the window is chained from
+  one new drug to the next);
+- anything else (the same drugs continued or restarted within the gap, fewer drugs:
+  maintenance, a drug added within the window) stays in the current line.
+Drug periods starting on the same day as a new line belong to that line.
+
+Output grain: one row per patient and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from pipelines.clinical.drugs import drug_class, is_antineoplastic
+from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
+
+THERAPY_LINE_COLUMNS = (
+    "patient_id", "line_number", "line_start_date", "line_end_date", "drugs",
+    "drug_classes", "has_platinum", "has_anti_pd1_pdl1", "has_egfr_alk_inhibitor",
+    "is_line_derived",
+)
+IMMUNOTHERAPY_CLASSES = ("anti_pd1_pdl1", "other_immunotherapy")
+_OPEN_END = dt.date(9999, 12, 31)  # an ongoing period never leaves a gap
+
+
+def _days(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.total_days()
+
+
+def _is_restart_after_gap(params: ClinicalParameters) -> pl.Expr:
+    """The period starts more than the gap after every earlier period ended (sorted frame)."""
+    previous_end = pl.col("end_date").fill_null(_OPEN_END).cum_max().shift(1).over("patient_id")
+    gap_days = _days(pl.col("start_date") - previous_end)
+    return (gap_days > params.line_restart_gap_days).fill_null(False).alias("_restart")
+
+
+def _assign_lines(periods: pl.LazyFrame, params: ClinicalParameters) -> pl.LazyFrame:
+    """`_line` for each drug period of the patients whose lines are derived."""
+    window = params.line_regimen_window_days
+    start = pl.col("start_date")
+    stretch = ["patient_id", "_stretch"]
+    candidate = pl.col("_new_drug")
+    last_new_drug_start = (
+        pl.when(candidate).then(start).shift(1).forward_fill().over(stretch)
+    )
+    return (
+        periods.sort("patient_id", "start_date", "_drug")
+        .with_columns(_is_restart_after_gap(params))
+        .with_columns(pl.col("_restart").cast(pl.Int64).cum_sum().over("patient_id")
+                      .alias("_stretch"))
+        .with_columns(
+            (
+                (pl.int_range(pl.len()).over([*stretch, "_drug"]) == 0)
+                & (_days(start - start.min().over(stretch)) > window)
+            ).alias("_new_drug")
+        )
+        .with_columns(
+            (
+                (pl.int_range(pl.len()).over("patient_id") == 0)
+                | pl.col("_restart")
+                | (
+                    candidate
+                    & (
+                        last_new_drug_start.is_null()
+                        | (_days(start - last_new_drug_start) > window)
+                    )
+                )
+            ).alias("_line_break")
+        )
+        .with_columns(
+            pl.col("_line_break").cast(pl.Int64).cum_sum().over("patient_id")
+            .alias("_line")
+        )
+        # Periods starting on the day a line starts belong to it.
+        .with_columns(pl.col("_line").max().over("patient_id", "start_date"))
+    )
+
+
+def derive_therapy_lines(
+    systemic_therapies: pl.LazyFrame, params: ClinicalParameters = DEFAULT_PARAMETERS
+) -> pl.LazyFrame:
+    """`therapy_lines`: recorded lines when complete for the patient, derived lines otherwise."""
+    periods = systemic_therapies.filter(is_antineoplastic()).with_columns(
+        drug_class().alias("_class"),
+        pl.col("drug_name").str.strip_chars().str.to_lowercase().alias("_drug"),
+        pl.col("line_number").is_null().any().over("patient_id").alias("is_line_derived"),
+    )
+    recorded = periods.filter(~pl.col("is_line_derived")).with_columns(
+        pl.col("line_number").alias("_line")
+    )
+    derived = _assign_lines(periods.filter(pl.col("is_line_derived")), params)
+    columns = ["patient_id", "_line", "_drug", "_class", "start_date", "end_date",
+               "is_line_derived"]
+    assigned = pl.concat([recorded.select(columns), derived.select(columns)])
+    classes = pl.col("drug_classes")
+    return (
+        assigned.group_by("patient_id", "_line")
+        .agg(
+            pl.col("start_date").min().alias("line_start_date"),
+            pl.when(pl.col("end_date").is_null().any())
+            .then(pl.lit(None, dtype=pl.Date))
+            .otherwise(pl.col("end_date").max())
+            .alias("line_end_date"),
+            pl.col("_drug").unique().sort().alias("drugs"),
+            pl.col("_class").drop_nulls().unique().sort().alias("drug_classes"),
+            pl.col("is_line_derived").first(),
+        )
+        .rename({"_line": "line_number"})
+        .with_columns(
+            classes.list.contains("platinum").alias("has_platinum"),
+            classes.list.contains("anti_pd1_pdl1").alias("has_anti_pd1_pdl1"),
+            classes.list.contains("egfr_alk_inhibitor").alias("has_egfr_alk_inhibitor"),
+        )
+        .select(THERAPY_LINE_COLUMNS)
+        .sort("patient_id", "line_number")
+    )
+
+
+def is_line_active_at(date_col: str, params: ClinicalParameters) -> pl.Expr:
+    """The line started on or before the date and had not ended more than
+    `systemic_gap_days` before it (spec section 3, active systemic therapy; a line started on
+    the date itself is the line at that date, so it is not 'next' therapy)."""
+    t = pl.col(date_col)
+    return (pl.col("line_start_date") <= t) & (
+        pl.col("line_end_date").is_null()
+        | (pl.col("line_end_date") >= t - pl.duration(days=params.systemic_gap_days))
+    )
+
+
+def line_at(
+    frame: pl.LazyFrame,
+    therapy_lines: pl.LazyFrame,
+    date_col: str,
+    params: ClinicalParameters = DEFAULT_PARAMETERS,
+    name: str = "line_number_at",
+) -> pl.LazyFrame:
+    """`frame` (with patient_id and `date_col`) plus `name`: the highest line active at that
+    date, null when none. Rows of `frame` are kept as they are, one for one."""
+    keyed = frame.with_row_index("_row")
+    lines = therapy_lines.select("patient_id", "line_number", "line_start_date",
+                                 "line_end_date")
+    active = (
+        keyed.select("_row", "patient_id", date_col)
+        .join(lines, on="patient_id", how="inner")
+        .filter(is_line_active_at(date_col, params))
+        .group_by("_row")
+        .agg(pl.col("line_number").max().alias(name))
+    )
+    return keyed.join(active, on="_row", how="left").sort("_row").drop("_row")
