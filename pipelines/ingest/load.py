@@ -1,0 +1,87 @@
+"""Writing a read batch into `raw.<table>` of a DuckDB connection: text as delivered, ids
+pseudonymised when a Pseudonymizer is given (the loader), kept as in the file when not (the
+validator, which writes only to an in-memory database)."""
+
+from __future__ import annotations
+
+import uuid
+
+import duckdb
+import polars as pl
+
+from pipelines.contract.tables import TABLES_BY_NAME, Table
+from pipelines.ingest.batch import Batch
+from pipelines.ingest.defects import BatchDefect, BatchRefused
+from pipelines.ingest.pseudonym import Pseudonymizer, hmac_sql, id_columns
+from pipelines.ingest.sql_support import quote_ident
+
+RAW_SCHEMA = "raw"
+METADATA_COLUMNS = ("_file", "_row_number")
+
+
+def empty_raw_frame(table: Table) -> pl.DataFrame:
+    schema = {c.name: pl.String for c in table.columns} | {"_file": pl.String,
+                                                           "_row_number": pl.Int64}
+    return pl.DataFrame(schema=schema)
+
+
+def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str,
+                   pseudonymizer: Pseudonymizer | None = None) -> int:
+    """Replace `raw.<table_name>` with the batch's rows (an empty table when the batch has no
+    file for it); returns the number of rows read. Refuses a batch holding identifiers."""
+    identifiers = [d for d in batch.defects if d.rule_id == "direct_identifier"]
+    if identifiers:
+        raise BatchRefused(identifiers)
+    table = TABLES_BY_NAME[table_name]
+    table_file = batch.tables.get(table_name)
+    frame = table_file.frame if table_file is not None else empty_raw_frame(table)
+    view = f"oligo_frame_{uuid.uuid4().hex[:12]}"
+    select, params = _raw_select(table, view, pseudonymizer)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    con.register(view, frame.to_arrow())
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{quote_ident(table_name)} AS {select}",
+            params or None,
+        )
+    finally:
+        con.unregister(view)
+    return frame.height
+
+
+def _raw_select(table: Table, view: str,
+                pseudonymizer: Pseudonymizer | None) -> tuple[str, dict[str, object]]:
+    ids = id_columns(table) if pseudonymizer is not None else {}
+    params: dict[str, object] = {}
+    if ids:
+        params = {"inner_pad": pseudonymizer.inner_pad, "outer_pad": pseudonymizer.outer_pad}
+    items = []
+    for column in table.columns:
+        name = quote_ident(column.name)
+        if column.name not in ids:
+            items.append(name)
+            continue
+        ns_param = f"ns_{column.name}"
+        params[ns_param] = ids[column.name]
+        keyed = hmac_sql(name, ns_param)
+        literals = column.references.literals if column.references else ()
+        if literals:
+            # `primary` and `regional_nodes` are not ids: they stay as delivered.
+            params[f"literals_{column.name}"] = list(literals)
+            keyed = (f"CASE WHEN list_contains($literals_{column.name}, lower(trim({name}))) "
+                     f"THEN {name} ELSE {keyed} END")
+        items.append(f"{keyed} AS {name}")
+    items += [quote_ident(c) for c in METADATA_COLUMNS]
+    return f"SELECT {', '.join(items)} FROM {quote_ident(view)}", params
+
+
+def load_raw_tables(con: duckdb.DuckDBPyConnection, batch: Batch,
+                    pseudonymizer: Pseudonymizer | None = None) -> dict[str, int]:
+    """Every table of the contract into `raw`; rows read per table."""
+    return {name: load_raw_table(con, batch, name, pseudonymizer) for name in TABLES_BY_NAME}
+
+
+def refuse_if_defective(batch: Batch, extra: list[BatchDefect] | None = None) -> None:
+    defects = list(batch.defects) + list(extra or [])
+    if defects:
+        raise BatchRefused(defects)

@@ -1,0 +1,140 @@
+"""Reading one table file of a batch as text, whatever its format.
+
+Every table comes out with the contract's columns (in contract order, absent optional ones as
+nulls), all text, plus `_file` and `_row_number`: the CSV line number with the header as line
+1 (first data row 2; a quoted field spanning lines shifts later numbers), the XLSX sheet row
+likewise, or the Parquet 0-based row index (registry-export.md section 4).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.contract.dialects import Dialect
+from pipelines.contract.tables import Table
+from pipelines.ingest.encoding import python_codec, utf8_copy
+from pipelines.ingest.header import HeaderMapping, map_header
+
+FORMATS = (".csv", ".parquet", ".xlsx")
+FIRST_DATA_LINE = {".csv": 2, ".xlsx": 2, ".parquet": 0}
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read with the dialect. Deliberately carries no reader message:
+    readers quote the offending line, and that line may hold an identifier."""
+
+
+@dataclass(frozen=True)
+class TableFile:
+    table_name: str
+    file: str
+    sha256: str
+    header: HeaderMapping
+    frame: pl.DataFrame | None  # None when the header was refused
+
+    @property
+    def rows(self) -> int:
+        return 0 if self.frame is None else self.frame.height
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_table_file(path: Path, table: Table, dialect: Dialect) -> TableFile:
+    """Read `path` as text with the dialect; raises UnreadableFile."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            names, raw = _read_csv(path, dialect)
+        elif suffix == ".parquet":
+            names, raw = _read_parquet(path, dialect)
+        elif suffix == ".xlsx":
+            names, raw = _read_xlsx(path, dialect)
+        else:
+            raise UnreadableFile(f"unsupported format {suffix}")
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # any reader failure, without its message (see UnreadableFile)
+        raise UnreadableFile(type(exc).__name__) from None
+    header = map_header(names, table, dialect, path.name)
+    frame = None
+    if header.ok:
+        frame = _to_contract_frame(raw, header.columns, table, path.name, FIRST_DATA_LINE[suffix])
+    return TableFile(table.name, path.name, file_sha256(path), header, frame)
+
+
+def _to_contract_frame(raw: pl.DataFrame, names: tuple[str, ...], table: Table, file: str,
+                       first_row_number: int) -> pl.DataFrame:
+    positional = raw.rename(dict(zip(raw.columns, names, strict=True)))
+    return positional.select(
+        *[
+            pl.col(c.name).cast(pl.String) if c.name in names
+            else pl.lit(None, dtype=pl.String).alias(c.name)
+            for c in table.columns
+        ],
+        pl.lit(file).alias("_file"),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first_row_number).alias("_row_number"),
+    )
+
+
+def _read_csv(path: Path, dialect: Dialect) -> tuple[list[str], pl.DataFrame]:
+    with path.open("r", encoding=python_codec(dialect.encoding), newline="") as f:
+        names = next(csv.reader(f, delimiter=dialect.delimiter), [])
+    if not names:
+        raise UnreadableFile("empty file")
+    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    with utf8_copy(path, dialect.encoding) as utf8_path, duckdb.connect() as con:
+        frame = con.execute(
+            "SELECT * FROM read_csv($path, delim = $delim, quote = '\"', escape = '\"', "
+            "header = true, auto_detect = false, columns = $columns, strict_mode = true)",
+            {"path": str(utf8_path), "delim": dialect.delimiter, "columns": positional},
+        ).pl()
+    return names, frame
+
+
+def _read_parquet(path: Path, dialect: Dialect) -> tuple[list[str], pl.DataFrame]:
+    frame = pl.read_parquet(path)
+    return frame.columns, frame.select(_as_dialect_text(frame, dialect))
+
+
+def _read_xlsx(path: Path, dialect: Dialect) -> tuple[list[str], pl.DataFrame]:
+    frame = pl.read_excel(path, engine="calamine", sheet_id=1, infer_schema_length=0)
+    # Date cells come out as "YYYY-MM-DD 00:00:00": write them as the dialect would.
+    midnight = r"^\d{4}-\d{2}-\d{2} 00:00:00$"
+    return frame.columns, frame.select(
+        pl.when(pl.col(c).str.contains(midnight))
+        .then(pl.col(c).str.slice(0, 10).str.to_date("%Y-%m-%d")
+              .dt.strftime(dialect.date_format))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in frame.columns
+    )
+
+
+def _as_dialect_text(frame: pl.DataFrame, dialect: Dialect) -> list[pl.Expr]:
+    """Typed Parquet columns written as the dialect writes text (dates, decimal mark)."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date or dtype == pl.Datetime:
+            exprs.append(col.dt.strftime(dialect.date_format).alias(name))
+        elif dtype.is_float():
+            exprs.append(col.cast(pl.String).str.replace(".", dialect.decimal_mark,
+                                                         literal=True).alias(name))
+        elif dtype == pl.Boolean:
+            exprs.append(pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
+                         .alias(name))
+        else:
+            exprs.append(col.cast(pl.String).alias(name))
+    return exprs

@@ -1,0 +1,84 @@
+"""Building `staging.<table>` from `raw.<table>` with the statement in
+`sql/staging/<table>.sql`, and the reconciliation rows read = rows loaded + rows quarantined
+(registry-export.md section 3: never drop a row silently)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contract.dialects import Dialect
+from pipelines.contract.tables import TABLES, TABLES_BY_NAME, TARGET_LITERALS
+from pipelines.ingest.sql_support import (
+    dialect_parameters,
+    prepare_connection,
+    quote_ident,
+    used_parameters,
+)
+
+STAGING_SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "staging"
+STAGING_SCHEMA = "staging"
+
+
+def staging_sql(table_name: str) -> str:
+    return (STAGING_SQL_DIR / f"{table_name}.sql").read_text(encoding="utf-8")
+
+
+def staging_parameters(dialect: Dialect) -> dict[str, object]:
+    """The dialect's parameters plus every contract default (`default_<column>`)."""
+    defaults = {
+        f"default_{c.name}": c.default
+        for t in TABLES for c in t.columns if c.default is not None
+    }
+    return dialect_parameters(dialect) | defaults | {"target_literals": list(TARGET_LITERALS)}
+
+
+def build_staging_table(con: duckdb.DuckDBPyConnection, table_name: str,
+                        dialect: Dialect) -> int:
+    """Replace `staging.<table_name>`; expects `raw.*` and `find_row_defects` done. Returns the
+    number of rows loaded."""
+    TABLES_BY_NAME[table_name]  # an unknown table is an error before any SQL runs
+    prepare_connection(con)
+    sql = staging_sql(table_name)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {STAGING_SCHEMA}.{quote_ident(table_name)} AS {sql}",
+        used_parameters(sql, staging_parameters(dialect)),
+    )
+    return con.execute(
+        f"SELECT count(*) FROM {STAGING_SCHEMA}.{quote_ident(table_name)}"
+    ).fetchone()[0]
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """A row of `ops.table_counts` (without run and batch ids)."""
+
+    table_name: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_flagged: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_quarantined
+
+
+def reconcile(con: duckdb.DuckDBPyConnection) -> list[TableCounts]:
+    """Per table: rows in raw, in staging, quarantined (distinct rows), flagged."""
+    counts = []
+    for t in TABLES:
+        name = quote_ident(t.name)
+        read, loaded, quarantined, flagged = con.execute(
+            f"SELECT (SELECT count(*) FROM raw.{name}), (SELECT count(*) FROM staging.{name}), "
+            "(SELECT count(DISTINCT (file, row_number)) FROM ingest.quarantine "
+            "WHERE table_name = $t), "
+            "(SELECT count(DISTINCT (file, row_number)) FROM ingest.implausibilities "
+            "WHERE table_name = $t)",
+            {"t": t.name},
+        ).fetchone()
+        counts.append(TableCounts(t.name, read, loaded, quarantined, flagged))
+    return counts

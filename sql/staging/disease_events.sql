@@ -1,0 +1,18 @@
+-- staging.disease_events: one row per progression event; confirmed is true when absent.
+SELECT
+    oligo_text(r.event_id) AS event_id,
+    oligo_text(r.patient_id) AS patient_id,
+    oligo_date(r.event_date, $date_format) AS event_date,
+    oligo_code('disease_events', 'event_type', r.event_type) AS event_type,
+    oligo_text(r.lesion_id) AS lesion_id,
+    oligo_code('disease_events', 'basis', r.basis) AS basis,
+    coalesce(
+        oligo_bool(r.confirmed, $true_values, $false_values),
+        oligo_bool($default_confirmed, $true_values, $false_values)
+    ) AS confirmed
+FROM raw.disease_events AS r
+WHERE NOT EXISTS (
+    SELECT 1 FROM ingest.quarantine AS q
+    WHERE q.table_name = 'disease_events' AND q.file = r._file AND q.row_number = r._row_number
+)
+ORDER BY event_id

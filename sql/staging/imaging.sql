@@ -1,0 +1,14 @@
+-- staging.imaging: one row per imaging exam; codes canonical (iRECIST keeps its case: iCR).
+SELECT
+    oligo_text(r.exam_id) AS exam_id,
+    oligo_text(r.patient_id) AS patient_id,
+    oligo_date(r.exam_date, $date_format) AS exam_date,
+    oligo_code('imaging', 'modality', r.modality) AS modality,
+    oligo_code('imaging', 'purpose', r.purpose) AS purpose,
+    oligo_code('imaging', 'response', r.response) AS response
+FROM raw.imaging AS r
+WHERE NOT EXISTS (
+    SELECT 1 FROM ingest.quarantine AS q
+    WHERE q.table_name = 'imaging' AND q.file = r._file AND q.row_number = r._row_number
+)
+ORDER BY exam_id

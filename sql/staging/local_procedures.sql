@@ -1,0 +1,17 @@
+-- staging.local_procedures: one row per procedure; literal targets in lower case.
+SELECT
+    oligo_text(r.procedure_id) AS procedure_id,
+    oligo_text(r.patient_id) AS patient_id,
+    CASE
+        WHEN list_contains($target_literals, lower(trim(r.target))) THEN lower(trim(r.target))
+        ELSE oligo_text(r.target)
+    END AS target,
+    oligo_date(r.procedure_date, $date_format) AS procedure_date,
+    oligo_code('local_procedures', 'modality', r.modality) AS modality,
+    oligo_code('local_procedures', 'intent', r.intent) AS intent
+FROM raw.local_procedures AS r
+WHERE NOT EXISTS (
+    SELECT 1 FROM ingest.quarantine AS q
+    WHERE q.table_name = 'local_procedures' AND q.file = r._file AND q.row_number = r._row_number
+)
+ORDER BY procedure_id

@@ -1,0 +1,14 @@
+-- staging.mdt_decisions: one row per multidisciplinary team decision (optional table).
+SELECT
+    oligo_text(r.decision_id) AS decision_id,
+    oligo_text(r.patient_id) AS patient_id,
+    oligo_date(r.decision_date, $date_format) AS decision_date,
+    oligo_bool(r.all_sites_radically_treatable, $true_values, $false_values)
+        AS all_sites_radically_treatable,
+    oligo_code('mdt_decisions', 'decision', r.decision) AS decision
+FROM raw.mdt_decisions AS r
+WHERE NOT EXISTS (
+    SELECT 1 FROM ingest.quarantine AS q
+    WHERE q.table_name = 'mdt_decisions' AND q.file = r._file AND q.row_number = r._row_number
+)
+ORDER BY decision_id

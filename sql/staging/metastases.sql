@@ -1,0 +1,26 @@
+-- staging.metastases: one row per metastatic lesion. site_code is WHO ICD-10 with its dot;
+-- an ICD-10-CM subcode is mapped to its WHO code through contract.icd10cm_sites, which also
+-- gives the laterality the CM code carries (site_laterality). Partial detected_date imputed.
+SELECT
+    oligo_text(r.lesion_id) AS lesion_id,
+    oligo_text(r.patient_id) AS patient_id,
+    oligo_text(r.tumor_id) AS tumor_id,
+    oligo_code('metastases', 'organ', r.organ) AS organ,
+    coalesce(cm.who_code, oligo_icd10(r.site_code)) AS site_code,
+    oligo_code('metastases', 'laterality', r.laterality) AS laterality,
+    oligo_partial_date(r.detected_date, $date_format, $month_format, $year_format)
+        AS detected_date,
+    oligo_code('metastases', 'detection_modality', r.detection_modality) AS detection_modality,
+    oligo_bool(r.biopsy_confirmed, $true_values, $false_values) AS biopsy_confirmed,
+    oligo_bool(r.is_diffuse, $true_values, $false_values) AS is_diffuse,
+    oligo_date(r.resolved_date, $date_format) AS resolved_date,
+    oligo_is_partial_date(r.detected_date, $date_format, $month_format, $year_format)
+        AS detected_date_imputed,
+    oligo_text(cm.site_laterality) AS site_laterality
+FROM raw.metastases AS r
+LEFT JOIN contract.icd10cm_sites AS cm ON cm.icd10cm_code = oligo_icd10(r.site_code)
+WHERE NOT EXISTS (
+    SELECT 1 FROM ingest.quarantine AS q
+    WHERE q.table_name = 'metastases' AND q.file = r._file AND q.row_number = r._row_number
+)
+ORDER BY lesion_id

@@ -1,0 +1,20 @@
+-- staging.systemic_therapies: one row per drug period. ATC codes retired by the 2021-2022
+-- L01 restructure become current through contract.atc_renamed; the delivered code is kept.
+SELECT
+    oligo_text(r.therapy_id) AS therapy_id,
+    oligo_text(r.patient_id) AS patient_id,
+    lower(oligo_text(r.drug_name)) AS drug_name,
+    coalesce(atc.current_code, upper(oligo_text(r.atc_code))) AS atc_code,
+    oligo_date(r.start_date, $date_format) AS start_date,
+    oligo_date(r.end_date, $date_format) AS end_date,
+    oligo_int(r.line_number) AS line_number,
+    oligo_code('systemic_therapies', 'stop_reason', r.stop_reason) AS stop_reason,
+    oligo_text(r.atc_code) AS atc_code_as_delivered
+FROM raw.systemic_therapies AS r
+LEFT JOIN contract.atc_renamed AS atc ON atc.old_code = upper(oligo_text(r.atc_code))
+WHERE NOT EXISTS (
+    SELECT 1 FROM ingest.quarantine AS q
+    WHERE q.table_name = 'systemic_therapies' AND q.file = r._file
+        AND q.row_number = r._row_number
+)
+ORDER BY therapy_id

@@ -1,0 +1,16 @@
+-- staging.toxicities: one row per adverse event; CTCAE version 5.0 when absent.
+SELECT
+    oligo_text(r.toxicity_id) AS toxicity_id,
+    oligo_text(r.patient_id) AS patient_id,
+    oligo_text(r.course_id) AS course_id,
+    oligo_date(r.onset_date, $date_format) AS onset_date,
+    oligo_text(r.ctcae_term) AS ctcae_term,
+    oligo_int(r.grade) AS grade,
+    oligo_code('toxicities', 'attribution', r.attribution) AS attribution,
+    coalesce(oligo_text(r.ctcae_version), $default_ctcae_version) AS ctcae_version
+FROM raw.toxicities AS r
+WHERE NOT EXISTS (
+    SELECT 1 FROM ingest.quarantine AS q
+    WHERE q.table_name = 'toxicities' AND q.file = r._file AND q.row_number = r._row_number
+)
+ORDER BY toxicity_id
