@@ -68,7 +68,7 @@ def load_pseudonymizer(demo: bool = False) -> Pseudonymizer:
             raise MissingSecret(f"the file named by {SECRET_FILE_ENV} is empty")
         return Pseudonymizer(content)
     if demo:
-        print("demo mode: pseudonyms use the public demo secret; never load real data so",
+        print("demo mode: pseudonyms use the public demo secret; never use it for real data",
               file=sys.stderr)
         return Pseudonymizer(DEMO_SECRET.encode(), is_demo=True)
     raise MissingSecret(

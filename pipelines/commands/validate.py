@@ -1,0 +1,56 @@
+"""`oligo validate DIR [--dialect default|fr]`: check a batch folder against the contract.
+
+Nothing is written anywhere. One line per defect (file, row, column, rule, reason), then a
+summary; the exit status is 1 when the batch would be refused (a batch defect)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipelines.contract.dialects import DIALECTS, dialect
+from pipelines.contract.rules import QUARANTINE_RATE_THRESHOLD
+from pipelines.ingest.validate import ValidationReport, validate_batch
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate", help="check a batch folder against the registry contract (writes nothing)"
+    )
+    parser.add_argument("batch_dir", type=Path, metavar="DIR")
+    parser.add_argument("--dialect", choices=sorted(DIALECTS), default="default",
+                        help="how the source writes its files (default: %(default)s)")
+    parser.add_argument("--max-quarantine-rate", type=float, default=QUARANTINE_RATE_THRESHOLD,
+                        help="share of a table's rows quarantined above which the batch is "
+                        "refused (default: %(default)s)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = validate_batch(args.batch_dir, dialect(args.dialect), args.max_quarantine_rate)
+    for line in report_lines(report):
+        print(line)
+    return 0 if report.ok else 1
+
+
+def report_lines(report: ValidationReport) -> list[str]:
+    lines = [f"BATCH {d.describe()}" for d in report.batch_defects]
+    for row in report.row_defects.iter_rows(named=True):
+        kind = "QUARANTINE" if row["disposition"] == "row_quarantine" else "WARNING"
+        lines.append(f"{kind} {row['file']} row {row['row_number']} column "
+                     f"{row['column_name']}: {row['rule_id']}: {row['reason']}")
+    lines.append(summary_line(report))
+    return lines
+
+
+def summary_line(report: ValidationReport) -> str:
+    quarantined = flagged = 0
+    if report.summary is not None:
+        quarantined = sum(t.rows_quarantined for t in report.summary.tables.values())
+        flagged = sum(t.rows_flagged for t in report.summary.tables.values())
+    read = sum(report.rows_read.values())
+    verdict = "accepted" if report.ok else "REFUSED"
+    rows = (f"{read} rows read, {quarantined} would be quarantined, {flagged} flagged"
+            if report.summary is not None else "row rules not run")
+    return (f"batch {report.batch_id}: {verdict}; {len(report.batch_defects)} batch defects; "
+            f"{rows}")
