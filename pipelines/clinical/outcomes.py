@@ -169,6 +169,13 @@ def _next_line_start(
     )
 
 
+def _is_analysable(origin: pl.Expr, data_cutoff_date: dt.date) -> pl.Expr:
+    """An origin after the cut-off, or a death before the origin, is contradictory input:
+    its outcomes stay null (left out of analyses) rather than guessed."""
+    death = pl.col("death_date")
+    return (origin <= _cutoff(data_cutoff_date)) & (death.is_null() | (death >= origin))
+
+
 def _flag(condition: pl.Expr) -> pl.Expr:
     """1 = event, 0 = censored."""
     return condition.cast(pl.Int8)
@@ -237,6 +244,7 @@ def derive_episode_outcomes(
         origin
     )
     ttnt_status = _status(pl.col("_next_line_date"), death)
+    outcome_columns = EPISODE_OUTCOME_COLUMNS[EPISODE_OUTCOME_COLUMNS.index("os_days"):]
     return frame.with_columns(
         days_between(origin, pl.coalesce(death, alive_until)).alias("os_days"),
         _flag(death.is_not_null()).alias("os_event"),
@@ -251,6 +259,9 @@ def derive_episode_outcomes(
             .otherwise(alive_until),
         ).alias("ttnt_days"),
         ttnt_status.alias("ttnt_status"),
+    ).with_columns(
+        pl.when(_is_analysable(origin, data_cutoff_date)).then(pl.col(c)).alias(c)
+        for c in outcome_columns
     ).select(EPISODE_OUTCOME_COLUMNS)
 
 
@@ -340,6 +351,10 @@ def derive_lesion_outcomes(
                 .otherwise(censor),
             ).alias("lf_days"),
             status.alias("lf_status"),
+        )
+        .with_columns(
+            pl.when(_is_analysable(start, data_cutoff_date)).then(pl.col(c)).alias(c)
+            for c in ("lf_days", "lf_status")
         )
         .select(LESION_OUTCOME_COLUMNS)
     )
