@@ -178,3 +178,18 @@ def test_driver_status(markers, expected):
 def test_pdl1_category(tps, expected):
     frame = pl.DataFrame({"pdl1_tps_percent": [tps]}, schema={"pdl1_tps_percent": pl.Float64})
     assert frame.select(pdl1_category()).item() == expected
+
+
+def test_treatment_mart_docs_cover_every_column():
+    from pipelines.clinical.lines import THERAPY_LINE_COLUMNS
+    from pipelines.clinical.local_therapy import LOCAL_TREATMENT_COLUMNS
+    from pipelines.clinical.marts_treatments import MART_DOCS
+
+    expected = {"local_treatments": LOCAL_TREATMENT_COLUMNS,
+                "therapy_lines": THERAPY_LINE_COLUMNS,
+                "episode_cohort": EPISODE_COHORT_COLUMNS}
+    for table, columns in expected.items():
+        doc = MART_DOCS[table]
+        assert doc["grain"] and doc["description"]
+        assert tuple(doc["columns"]) == columns, table
+        assert all(doc["columns"].values())

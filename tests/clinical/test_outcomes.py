@@ -271,3 +271,19 @@ def test_no_exam_after_therapy_censors_local_control_at_the_start():
 def test_palliative_or_untreated_lesions_have_no_row():
     palliative = {**_sbrt("L1", 30), "intent": "palliative"}
     assert _lesion_outcomes(rt=[palliative]) == {}
+
+
+def test_outcome_mart_docs_cover_every_column():
+    from pipelines.clinical.followup import PATIENT_FOLLOWUP_COLUMNS
+    from pipelines.clinical.marts_outcomes import MART_DOCS
+    from pipelines.clinical.toxicity import TOXICITY_SUMMARY_COLUMNS
+
+    expected = {"episode_outcomes": EPISODE_OUTCOME_COLUMNS,
+                "lesion_outcomes": LESION_OUTCOME_COLUMNS,
+                "toxicity_summary": TOXICITY_SUMMARY_COLUMNS,
+                "patient_followup": PATIENT_FOLLOWUP_COLUMNS}
+    for table, columns in expected.items():
+        doc = MART_DOCS[table]
+        assert doc["grain"] and doc["description"]
+        assert tuple(doc["columns"]) == columns, table
+        assert all(doc["columns"].values())
