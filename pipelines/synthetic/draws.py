@@ -1,0 +1,62 @@
+"""Seeded uniform numbers, one fixed-size block of patients at a time.
+
+Each block of `BLOCK_SIZE` patients has its own generator seeded from (seed, block index)
+and always draws the same (BLOCK_SIZE, N_UNIFORMS) matrix, so a patient's numbers depend only
+on the seed and the patient's position: output is identical whatever the write chunk size
+(and a smaller batch is a prefix of a larger one). Every random quantity of a journey is a
+deterministic transform of one column of that matrix, handed out in code order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BLOCK_SIZE = 1000
+N_UNIFORMS = 700
+
+
+class Draws:
+    """The uniforms of the patients [first_patient, first_patient + n)."""
+
+    def __init__(self, seed: int, first_patient: int, n: int, stream: int = 0) -> None:
+        if first_patient % BLOCK_SIZE:
+            raise ValueError("chunks start on a block boundary")
+        first_block = first_patient // BLOCK_SIZE
+        n_blocks = -(-n // BLOCK_SIZE)
+        blocks = [
+            np.random.default_rng([seed, stream, first_block + b]).random(
+                (BLOCK_SIZE, N_UNIFORMS), dtype=np.float32
+            )
+            for b in range(n_blocks)
+        ]
+        self._u = np.concatenate(blocks)[:n] if blocks else np.zeros((0, N_UNIFORMS), np.float32)
+        self._next = 0
+        self.n = n
+
+    def u(self, width: int | None = None) -> np.ndarray:
+        """The next column (shape (n,)) or the next `width` columns (shape (n, width))."""
+        w = 1 if width is None else width
+        if self._next + w > N_UNIFORMS:
+            raise RuntimeError("N_UNIFORMS too small for the journey model")
+        cols = self._u[:, self._next:self._next + w].astype(np.float64)
+        self._next += w
+        return cols[:, 0] if width is None else cols
+
+
+def choice(u: np.ndarray, probabilities) -> np.ndarray:
+    """Index drawn with the given probabilities (inverse transform of a uniform)."""
+    cum = np.cumsum(np.asarray(probabilities, dtype=np.float64))
+    cum /= cum[-1]
+    return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+
+
+def randint(u: np.ndarray, low, high) -> np.ndarray:
+    """Integer in [low, high] inclusive."""
+    low = np.asarray(low)
+    high = np.asarray(high)
+    return (low + np.floor(u * (high - low + 1))).astype(np.int64)
+
+
+def exponential_days(u: np.ndarray, median_days) -> np.ndarray:
+    """Exponential time with the given median (constant hazard ln 2 / median)."""
+    return np.ceil(-np.log1p(-np.minimum(u, 0.999999)) * np.asarray(median_days) / np.log(2)).astype(np.int64)
