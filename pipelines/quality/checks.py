@@ -1,0 +1,134 @@
+"""Dagster asset checks from the catalogue: one `@multi_asset_check` per asset.
+
+GX 1.x has no maintained Dagster integration (dagster-ge targets GX < 1), hence this small
+factory. Each check yields an `AssetCheckResult` with its severity and metadata (threshold,
+Kahn category/subcategory, failing count and %, a sample of failing keys); blocking checks
+are declared `blocking=True`, so a failure stops the assets downstream (the marts, the
+publication) while `dq.check_results` already holds why.
+
+The batch under check is read from the run tag `oligo/batch_id` (the lead's run launcher sets
+it); without it, quarantine counts cover every batch in `ops.quarantine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dagster import (
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    multi_asset_check,
+)
+
+from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
+from pipelines.quality.catalog import all_checks, checks_by_asset
+from pipelines.quality.evaluate import evaluate_checks
+from pipelines.quality.history import record_outcomes
+from pipelines.quality.outcome import CheckOutcome
+from pipelines.quality.relations import Relations, default_relations
+from pipelines.quality.specs import CheckSpec, Severity
+from pipelines.quality.thresholds import DEFAULT_THRESHOLDS, QualityThresholds
+
+BATCH_TAG = "oligo/batch_id"
+WAREHOUSE_RESOURCE = "warehouse"
+
+
+def _check_spec(spec: CheckSpec) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        name=spec.check_id,
+        asset=AssetKey(list(spec.asset)),
+        description=spec.description,
+        blocking=spec.severity == Severity.BLOCK,
+        additional_deps=[AssetKey(list(d)) for d in spec.deps if d != spec.asset],
+        metadata={"severity": str(spec.severity), "threshold_pct": spec.threshold_pct,
+                  "kahn_category": spec.kahn_category,
+                  "kahn_subcategory": spec.kahn_subcategory},
+    )
+
+
+def check_result(outcome: CheckOutcome, batch_id: str | None, sample_size: int
+                 ) -> AssetCheckResult:
+    spec = outcome.spec
+    return AssetCheckResult(
+        asset_key=AssetKey(list(spec.asset)),
+        check_name=spec.check_id,
+        passed=outcome.passed,
+        severity=AssetCheckSeverity.ERROR if spec.severity == Severity.BLOCK
+        else AssetCheckSeverity.WARN,
+        description=spec.description,
+        metadata={
+            "severity": str(spec.severity),
+            "threshold_pct": spec.threshold_pct,
+            "kahn_category": spec.kahn_category,
+            "kahn_subcategory": spec.kahn_subcategory,
+            "failing_count": outcome.failing_count,
+            "total_count": outcome.total_count,
+            "failing_pct": round(outcome.failing_pct, 4),
+            "failing_keys_sample": MetadataValue.json(outcome.sample(sample_size)),
+            "batch_id": batch_id or "",
+            "rule_id": spec.rule_id or "",
+        },
+    )
+
+
+def _asset_check(asset: tuple[str, ...], specs: list[CheckSpec], relations: Relations,
+                 thresholds: QualityThresholds, resource_key: str,
+                 batch_tag: str) -> AssetChecksDefinition:
+    by_key = {AssetCheckKey(AssetKey(list(asset)), s.check_id): s for s in specs}
+
+    @multi_asset_check(
+        name="dq_" + "_".join(asset),
+        specs=[_check_spec(s) for s in specs],
+        can_subset=True,
+        required_resource_keys={resource_key},
+        description=f"data-quality checks of {'/'.join(asset)}",
+    )
+    def _checks(context):  # AssetCheckExecutionContext (string annotations confuse dagster)
+        selected = [by_key[k] for k in context.selected_asset_check_keys if k in by_key]
+        selected.sort(key=lambda s: s.check_id)
+        batch_id = context.run.tags.get(batch_tag)
+        warehouse = getattr(context.resources, resource_key)
+        with warehouse.get_connection() as con:
+            outcomes = evaluate_checks(con, selected, batch_id=batch_id, relations=relations,
+                                       max_failing_rows=thresholds.max_failing_rows)
+            record_outcomes(con, outcomes, context.run.run_id, batch_id)
+        failed = [o.spec.check_id for o in outcomes if not o.passed]
+        if failed:
+            context.log.warning(f"{len(failed)} failing checks on {'/'.join(asset)}: "
+                                + ", ".join(failed[:20]))
+        for outcome in outcomes:
+            yield check_result(outcome, batch_id, thresholds.sample_size)
+
+    return _checks
+
+
+def build_asset_checks(
+    specs: Sequence[CheckSpec] | None = None,
+    *,
+    params: ClinicalParameters = DEFAULT_PARAMETERS,
+    thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
+    relations: Relations | None = None,
+    resource_key: str = WAREHOUSE_RESOURCE,
+    batch_tag: str = BATCH_TAG,
+    assets: Sequence[Sequence[str]] | None = None,
+) -> list[AssetChecksDefinition]:
+    """One multi-asset check per asset of `specs` (the whole catalogue by default), limited
+    to `assets` when given (e.g. only the staging tables a job materializes)."""
+    specs = list(specs) if specs is not None else all_checks(params, thresholds)
+    relations = relations or default_relations()
+    wanted = None if assets is None else {tuple(a) for a in assets}
+    return [
+        _asset_check(asset, asset_specs, relations, thresholds, resource_key, batch_tag)
+        for asset, asset_specs in sorted(checks_by_asset(specs).items())
+        if wanted is None or asset in wanted
+    ]
+
+
+def quality_checks() -> list[AssetChecksDefinition]:
+    """The checks for pipelines/definitions.py: the whole catalogue with default settings."""
+    return build_asset_checks()

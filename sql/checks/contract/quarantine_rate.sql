@@ -1,0 +1,13 @@
+-- Rows of a table delivered in the batch (loaded + quarantined); failing: quarantined for any
+-- reason. Above the threshold the batch is refused (registry-export.md section 4).
+with quarantined as (
+    select
+        coalesce(min(record_key), any_value(file) || ':' || cast(row_number as varchar)) as record_key
+    from {{quarantine}}
+    where table_name = $table_name
+        and (cast($batch_id as varchar) is null or batch_id = $batch_id)
+    group by file, row_number
+)
+select record_key, null::varchar as patient_id, true as is_failing from quarantined
+union all
+select {{record_key}}, {{patient_id}}, false from {{t}}
