@@ -1,10 +1,11 @@
 """--messy: row defects of every kind the contract quarantines or warns about
 (`pipelines/contract/rules.py`), plus stray case and blanks that are not defects.
 
-Each patient gets at most one defect kind, chosen from its own uniforms, so the defects do
-not depend on the chunk size and never overlap. Rates are per eligible patient and small
-enough that no table's quarantine rate (cascades included) reaches the 1 % refusal
-threshold from a few thousand patients up. Each injected defect is listed as the validator
+Each block of patients (draws.BLOCK_SIZE) gets one defect of a kind in every `every`-th
+block, on the eligible patient with the smallest uniform, and a patient carries at most one
+kind: defects do not depend on the chunk size and never overlap, and no table's quarantine
+rate (cascades included) reaches the 1 % refusal threshold. Every kind occurs from 5 blocks
+(5,000 patients) up. Each injected defect is listed as the validator
 reports it: table, key (composite keys joined with "|"), column, rule, row number (CSV line
 with the header as line 1; Parquet 0-based row index), file. Cascades are not listed.
 """
@@ -18,7 +19,7 @@ import polars as pl
 
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.tables import TABLES_BY_NAME
-from pipelines.synthetic.draws import Draws, choice
+from pipelines.synthetic.draws import BLOCK_SIZE, Draws
 from pipelines.synthetic.rows import ID_DIGITS
 
 DEFECT_COLUMNS = {"table": pl.String, "key": pl.String, "column": pl.String, "rule": pl.String,
@@ -30,7 +31,7 @@ class Kind:
     table: str
     column: str
     rule: str
-    rate: float  # per eligible patient
+    every: int  # one defect of this kind in every `every`-th block of patients
     eligible: pl.Expr  # rows of `table` that may carry it
     value: pl.Expr | None = None  # new cell text (None: special handling)
 
@@ -45,42 +46,42 @@ def kinds(dialect: Dialect) -> list[Kind]:
     full_date = c("exam_date").str.len_chars() >= 10
     impossible = pl.lit("2023-02-30" if dialect.date_format == "%Y-%m-%d" else "30/02/2023")
     return [
-        Kind("patients", "sex", "code_list", 0.001, pl.lit(True), pl.lit("Z")),
-        Kind("patients", "pack_years", "type_decimal", 0.001, c("pack_years").is_not_null(), pl.lit("12..5")),
-        Kind("primary_tumors", "morphology_code", "code_pattern", 0.001, c("tumor_id").str.ends_with("-T1"),
+        Kind("patients", "sex", "code_list", 2, pl.lit(True), pl.lit("Z")),
+        Kind("patients", "pack_years", "type_decimal", 2, c("pack_years").is_not_null(), pl.lit("12..5")),
+        Kind("primary_tumors", "morphology_code", "code_pattern", 3, c("tumor_id").str.ends_with("-T1"),
              c("morphology_code").str.slice(0, 4)),
-        Kind("metastases", "organ", "code_list", 0.002, c("organ") != "regional_lymph_node", pl.lit("kidney")),
-        Kind("metastases", "detected_date", "required", 0.002, c("detected_date").str.len_chars() >= 10, pl.lit(None)),
-        Kind("imaging", "modality", "code_list", 0.002, pl.lit(True), pl.lit("xray")),
-        Kind("imaging", "exam_date", "type_date", 0.002, full_date, impossible),
-        Kind("imaging", "exam_date", "required", 0.002, full_date, pl.lit(None)),
-        Kind("imaging", "exam_id", "duplicate_key", 0.002, c("_nth") == 1, None),
-        Kind("disease_events", "lesion_id", "orphan_reference", 0.02, c("lesion_id").is_not_null(),
+        Kind("metastases", "organ", "code_list", 2, c("organ") != "regional_lymph_node", pl.lit("kidney")),
+        Kind("metastases", "detected_date", "required", 2, c("detected_date").str.len_chars() >= 10, pl.lit(None)),
+        Kind("imaging", "modality", "code_list", 1, pl.lit(True), pl.lit("xray")),
+        Kind("imaging", "exam_date", "type_date", 1, full_date, impossible),
+        Kind("imaging", "exam_date", "required", 1, full_date, pl.lit(None)),
+        Kind("imaging", "exam_id", "duplicate_key", 1, c("_nth") == 1, None),
+        Kind("disease_events", "lesion_id", "orphan_reference", 5, c("lesion_id").is_not_null(),
              c("patient_id") + "-M99"),
-        Kind("disease_events", "lesion_id", "required_if", 0.02, c("lesion_id").is_not_null(), pl.lit(None)),
-        Kind("radiotherapy", "total_dose_gy", "dose_in_cgy", 0.003, c("fractions") != "1",
+        Kind("disease_events", "lesion_id", "required_if", 5, c("lesion_id").is_not_null(), pl.lit(None)),
+        Kind("radiotherapy", "total_dose_gy", "dose_in_cgy", 1, c("fractions") != "1",
              (c("total_dose_gy").str.replace(",", ".", literal=True).cast(pl.Float64) * 100).round(0)
              .cast(pl.Int64).cast(pl.String)),
-        Kind("radiotherapy", "phase", "duplicate_key", 0.08, c("phase") == "2", None),
-        Kind("radiotherapy", "fractions", "type_int", 0.003, pl.lit(True), pl.lit("three")),
-        Kind("systemic_therapies", "end_date", "end_before_start", 0.003, c("end_date").is_not_null(), None),
-        Kind("systemic_therapies", "stop_reason", "code_list", 0.003, pl.lit(True), pl.lit("relapse")),
-        Kind("toxicities", "grade", "range", 0.004, pl.lit(True), pl.lit("7")),
-        Kind("toxicities", "course_id", "orphan_reference", 0.004, c("course_id").is_not_null(),
+        Kind("radiotherapy", "phase", "duplicate_key", 2, c("phase") == "2", None),
+        Kind("radiotherapy", "fractions", "type_int", 2, pl.lit(True), pl.lit("three")),
+        Kind("systemic_therapies", "end_date", "end_before_start", 1, c("end_date").is_not_null(), None),
+        Kind("systemic_therapies", "stop_reason", "code_list", 1, pl.lit(True), pl.lit("relapse")),
+        Kind("toxicities", "grade", "range", 3, pl.lit(True), pl.lit("7")),
+        Kind("toxicities", "course_id", "orphan_reference", 3, c("course_id").is_not_null(),
              c("patient_id") + "-R99"),
-        Kind("local_procedures", "modality", "code_list", 0.01, pl.lit(True), pl.lit("laser")),
+        Kind("local_procedures", "modality", "code_list", 5, pl.lit(True), pl.lit("laser")),
         # cross-record implausibilities: rows load, the check lists them
-        Kind("toxicities", "grade", "grade5_alive", 0.006, (c("_vital") != "dead") & (c("grade") != "5"), pl.lit("5")),
-        Kind("radiotherapy", "start_date", "radiotherapy_before_diagnosis", 0.003,
+        Kind("toxicities", "grade", "grade5_alive", 2, (c("_vital") != "dead") & (c("grade") != "5"), pl.lit("5")),
+        Kind("radiotherapy", "start_date", "radiotherapy_before_diagnosis", 2,
              c("_one_primary") & c("_dx").is_not_null(), None),
-        Kind("imaging", "exam_date", "imaging_after_last_contact", 0.002,
+        Kind("imaging", "exam_date", "imaging_after_last_contact", 1,
              (c("_vital") != "dead") & (c("_nth") == 0) & full_date, None),
-        Kind("patients", "last_contact_date", "last_contact_after_death", 0.004, c("vital_status") == "dead",
+        Kind("patients", "last_contact_date", "last_contact_after_death", 1, c("vital_status") == "dead",
              None),
         # stray case and blanks: normalised on load, not defects
-        Kind("patients", "sex", "normalised", 0.002, pl.lit(True), c("sex").str.to_lowercase()),
-        Kind("imaging", "modality", "normalised", 0.002, pl.lit(True), " " + c("modality").str.to_uppercase() + " "),
-        Kind("metastases", "organ", "normalised", 0.002, pl.lit(True),
+        Kind("patients", "sex", "normalised", 1, pl.lit(True), c("sex").str.to_lowercase()),
+        Kind("imaging", "modality", "normalised", 1, pl.lit(True), " " + c("modality").str.to_uppercase() + " "),
+        Kind("metastases", "organ", "normalised", 1, pl.lit(True),
              c("organ").str.slice(0, 1).str.to_uppercase() + c("organ").str.slice(1)),
     ]
 
@@ -94,13 +95,10 @@ def inject_defects(text: dict[str, pl.DataFrame], chunk, draws: Draws, dialect: 
     n, first = chunk.n, chunk.first_patient
     ks = kinds(dialect)
     u = draws.u(len(ks))
-    order = draws.u()  # which of the patient's eligible rows
-    _ = choice
     pat = text["patients"].select("patient_id", _vital="vital_status", _death="death_date",
                                   _last="last_contact_date")
     prim = text["primary_tumors"].group_by("patient_id", maintain_order=True).agg(
         _dx=pl.col("diagnosis_date").first(), _one_primary=pl.len() == 1)
-    has_rt = text["radiotherapy"].select("patient_id").unique()
     taken = np.zeros(n, dtype=bool)
     out = dict(text)
     listed = []
@@ -112,13 +110,16 @@ def inject_defects(text: dict[str, pl.DataFrame], chunk, draws: Draws, dialect: 
         elig_rows = df.filter(k.eligible)
         elig = np.zeros(n, dtype=bool)
         elig[elig_rows["_p"].unique().to_numpy()] = True
-        if k.rule == "radiotherapy_before_diagnosis":
-            pass
-        chosen = elig & (u[:, k_i] < k.rate) & ~taken
-        taken |= chosen
-        if not chosen.any():
+        # per block: the eligible, untouched patient with the smallest uniform, in every
+        # `every`-th block (offset by kind), so counts are fixed per block
+        block = (first + np.arange(n)) // BLOCK_SIZE
+        ok = elig & ~taken & ((block + k_i) % k.every == 0)
+        pick = pl.DataFrame({"_p": np.flatnonzero(ok), "b": block[ok], "u": u[ok, k_i]}) \
+            .sort("u").group_by("b").first()["_p"].to_numpy()
+        if not len(pick):
             continue
-        cand = elig_rows.filter(pl.Series(chosen)[pl.col("_p")] if False else pl.col("_p").is_in(np.flatnonzero(chosen).tolist()))
+        taken[pick] = True
+        cand = elig_rows.filter(pl.col("_p").is_in(pick.tolist()))
         # one row per chosen patient: the first eligible one (order draw breaks ties deterministically)
         rows = cand.group_by("_p", maintain_order=True).first()
         target = rows["_row"]
@@ -144,11 +145,10 @@ def inject_defects(text: dict[str, pl.DataFrame], chunk, draws: Draws, dialect: 
         if k.rule == "duplicate_key":  # every row sharing the key is reported
             hit = df.filter(key_expr.is_in(hit["key"].implode())).select("_row", key=key_expr)
         listed.append(hit.select(
-            table=pl.lit(k.table), key="key", column=pl.lit(",".join(t.key) if k.rule == "duplicate_key" else col),
+            table=pl.lit(k.table), key="key", column=pl.lit("|".join(t.key) if k.rule == "duplicate_key" else col),
             rule=pl.lit(k.rule), row_number=pl.col("_row").cast(pl.Int64) + offsets[k.table],
             file=pl.lit(f"{k.table}.{ext}")))
         out[k.table] = df.select(t.column_names)
-        _ = has_rt, order
     defects = pl.concat(listed) if listed else pl.DataFrame(schema=DEFECT_COLUMNS)
     return out, defects.sort("file", "row_number", "rule")
 

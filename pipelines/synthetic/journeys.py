@@ -287,7 +287,8 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
     n_group = ep_group.sum(axis=1)
     rank = np.cumsum(ep_group, axis=1)
     treated = ep_group & ((arm == 1)[:, None] | ((arm == 2)[:, None] & (rank < n_group[:, None])))
-    treat = np.where(treated & ~late[:, None], t_ep[:, None] + lct_offset, treat)
+    # never before the diagnosis date (a lesion may be found a few days before it)
+    treat = np.where(treated & ~late[:, None], np.maximum(t_ep, dx)[:, None] + lct_offset, treat)
 
     # --- death, loss to follow-up, end of observation ------------------------------------------
     all_sites = arm == 1
@@ -357,7 +358,7 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
     # --- systemic line 1 end, line 2 ---------------------------------------------------------
     drug1 = V.REGIMEN_DRUG[l1]
     active_at_t2 = (s1[:, None] < t2[:, None]) & (e1 >= t2[:, None] - SYSTEMIC_GAP_DAYS) & (drug1 >= 0)
-    continue_l1 = treat_f | (curb & False)
+    continue_l1 = treat_f
     stop_at = t2 + randint(draws.u(), 0, 21)
     ended_by_prog = happens2[:, None] & active_at_t2 & (e1 > stop_at[:, None]) & ~continue_l1[:, None]
     e1 = np.where(ended_by_prog, stop_at[:, None], e1)

@@ -322,7 +322,7 @@ def local_therapy(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataF
     # palliative radiotherapy of one lesion of a polymetastatic patient: never radical
     pal = p["poly"] & les.exists[:, 0] & (draws.u() < 0.3)
     pal_scheme = choice(draws.u(), (0.5, 0.35, 0.15))
-    pal_day = p["t1"] + randint(draws.u(), 5, 60)
+    pal_day = np.maximum(p["t1"], p["dx"]) + randint(draws.u(), 5, 60)
     pal &= pal_day <= p["end"]
     pdose = np.array([d for d, _ in V.PALLIATIVE])[pal_scheme]
     pfx = np.array([f for _, f in V.PALLIATIVE])[pal_scheme]
@@ -335,7 +335,7 @@ def local_therapy(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataF
     }
     allr = {k: np.concatenate([np.asarray(pr[k]), np.asarray(rt_rows[k]), np.asarray(pa[k])], axis=1) for k in pr}
     allr["end_date"] = np.minimum(allr["end_date"], p["end"][:, None])
-    s = Slots(allr.pop("exists"), {})
+    s = Slots(allr.pop("exists") & (allr["start_date"] <= p["end"][:, None]), {})
     rt, _, _ = _flat(s, pids, allr)
     rt = rt.with_columns(
         course_id=_key(rt, "R", col="course"),
