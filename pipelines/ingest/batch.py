@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.tables import KNOWN_CONTRACT_VERSIONS, TABLES, TABLES_BY_NAME
 from pipelines.ingest.defects import BatchDefect
@@ -63,16 +65,20 @@ def open_batch(batch_dir: Path, dialect: Dialect) -> Batch:
     batch = Batch(batch_dir, dialect)
     files = _discover(batch_dir, batch.defects)
     batch.manifest = _read_manifest(batch_dir, batch.defects)
-    for table_name, path in files.items():
-        try:
-            table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect)
-        except UnreadableFile as exc:
-            batch.defects.append(BatchDefect("unreadable_file", path.name, None, str(exc)))
-            continue
+    with duckdb.connect(":memory:") as reader:
+        for table_name, path in files.items():
+            try:
+                table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect, reader)
+            except UnreadableFile as exc:
+                batch.defects.append(BatchDefect("unreadable_file", path.name, None, str(exc)))
+                continue
+            batch.tables[table_name] = table_file
+    for table_file in batch.tables.values():
         batch.defects.extend(table_file.header.defects)
         if table_file.frame is not None:
-            batch.defects.extend(screen_identifiers(table_file.frame, path.name))
-            batch.tables[table_name] = table_file
+            batch.defects.extend(screen_identifiers(table_file.frame, table_file.file))
+    # A table whose header was refused has no rows to offer.
+    batch.tables = {n: tf for n, tf in batch.tables.items() if tf.frame is not None}
     if batch.manifest is not None:
         _check_manifest_files(batch, files)
     return batch

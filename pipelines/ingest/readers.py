@@ -51,12 +51,18 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_table_file(path: Path, table: Table, dialect: Dialect) -> TableFile:
-    """Read `path` as text with the dialect; raises UnreadableFile."""
+def read_table_file(path: Path, table: Table, dialect: Dialect,
+                    reader: duckdb.DuckDBPyConnection | None = None) -> TableFile:
+    """Read `path` as text with the dialect; raises UnreadableFile. `reader` is an in-memory
+    DuckDB connection to reuse for CSV files (one is opened when absent)."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            names, raw = _read_csv(path, dialect)
+            if reader is None:
+                with duckdb.connect() as own:
+                    names, raw = _read_csv(path, dialect, own)
+            else:
+                names, raw = _read_csv(path, dialect, reader)
         elif suffix == ".parquet":
             names, raw = _read_parquet(path, dialect)
         elif suffix == ".xlsx":
@@ -88,13 +94,14 @@ def _to_contract_frame(raw: pl.DataFrame, names: tuple[str, ...], table: Table, 
     )
 
 
-def _read_csv(path: Path, dialect: Dialect) -> tuple[list[str], pl.DataFrame]:
+def _read_csv(path: Path, dialect: Dialect,
+              con: duckdb.DuckDBPyConnection) -> tuple[list[str], pl.DataFrame]:
     with path.open("r", encoding=python_codec(dialect.encoding), newline="") as f:
         names = next(csv.reader(f, delimiter=dialect.delimiter), [])
     if not names:
         raise UnreadableFile("empty file")
     positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
-    with utf8_copy(path, dialect.encoding) as utf8_path, duckdb.connect() as con:
+    with utf8_copy(path, dialect.encoding) as utf8_path:
         frame = con.execute(
             "SELECT * FROM read_csv($path, delim = $delim, quote = '\"', escape = '\"', "
             "header = true, auto_detect = false, columns = $columns, strict_mode = true)",

@@ -84,8 +84,8 @@ def value_conditions(table: Table, column: Column, st: Statement) -> list[tuple[
         out.append(("type_bool", f"{present} AND oligo_bool({v}, $true_values, $false_values) "
                                  "IS NULL"))
     elif column.type == "code":
-        out.append(("code_list", f"{present} AND oligo_code({st.bind(table.name)}, "
-                                 f"{st.bind(column.name)}, {v}) IS NULL"))
+        codes = st.bind([code.lower() for code in column.codes])
+        out.append(("code_list", f"{present} AND NOT list_contains({codes}, lower(trim({v})))"))
     if column.pattern is not None:
         out.append(("code_pattern", f"{present} AND NOT regexp_full_match(upper(trim({v})), "
                                     f"{st.bind(column.pattern)})"))
