@@ -40,42 +40,63 @@ THERAPY_LINE_COLUMNS = (
 )
 IMMUNOTHERAPY_CLASSES = ("anti_pd1_pdl1", "other_immunotherapy")
 _OPEN_END = dt.date(9999, 12, 31)  # an ongoing period never leaves a gap
+_EPOCH = dt.date(1900, 1, 1)
+_KEY_SPAN = 10_000_000  # more days than from _EPOCH to _OPEN_END
 
 
 def _days(expr: pl.Expr) -> pl.Expr:
     return expr.dt.total_days()
 
 
-def _is_restart_after_gap(params: ClinicalParameters) -> pl.Expr:
-    """The period starts more than the gap after every earlier period ended (sorted frame)."""
-    previous_end = pl.col("end_date").fill_null(_OPEN_END).cum_max().shift(1).over("patient_id")
-    gap_days = _days(pl.col("start_date") - previous_end)
-    return (gap_days > params.line_restart_gap_days).fill_null(False).alias("_restart")
-
-
 def _assign_lines(periods: pl.LazyFrame, params: ClinicalParameters) -> pl.LazyFrame:
-    """`_line` for each drug period of the patients whose lines are derived."""
+    """`_line` for each drug period of the patients whose lines are derived (module doc).
+
+    Sorted by patient, start and drug, every step is a global cumulative operation whose
+    value is reset where a patient (or a stretch of therapy) begins."""
     window = params.line_regimen_window_days
     start = pl.col("start_date")
-    stretch = ["patient_id", "_stretch"]
-    candidate = pl.col("_new_drug")
-    last_new_drug_start = (
-        pl.when(candidate).then(start).shift(1).forward_fill().over(stretch)
+    new_patient = pl.col("_patient") != pl.col("_patient").shift(1)
+    # Latest end of the patient's earlier periods: a running max of (patient, end) keys.
+    end_key = pl.col("_patient").cast(pl.Int64) * _KEY_SPAN + _days(
+        pl.col("end_date").fill_null(_OPEN_END) - _EPOCH
     )
+    previous_end_key = end_key.cum_max().shift(1)
+    previous_end_days = previous_end_key - pl.col("_patient").cast(pl.Int64) * _KEY_SPAN
+    start_days = _days(start - _EPOCH)
+    restart = (
+        ~pl.col("_new_patient")
+        & (previous_end_days >= 0)
+        & (start_days - previous_end_days > params.line_restart_gap_days)
+    )
+    candidate = pl.col("_new_drug")
+    last_candidate_start = pl.when(candidate).then(start).shift(1).forward_fill()
+    last_candidate_stretch = pl.when(candidate).then(pl.col("_stretch")).shift(1).forward_fill()
+    last_new_drug_start = pl.when(last_candidate_stretch == pl.col("_stretch")).then(
+        last_candidate_start
+    )
+    line_id = pl.col("_line_break").cast(pl.Int64).cum_sum()
     return (
         periods.sort("patient_id", "start_date", "_drug")
-        .with_columns(_is_restart_after_gap(params))
-        .with_columns(pl.col("_restart").cast(pl.Int64).cum_sum().over("patient_id")
-                      .alias("_stretch"))
+        .with_columns(pl.col("patient_id").rle_id().alias("_patient"))
+        .with_columns(new_patient.fill_null(True).alias("_new_patient"))
+        .with_columns(restart.fill_null(False).alias("_restart"))
+        .with_columns(
+            (pl.col("_new_patient") | pl.col("_restart")).cast(pl.Int64).cum_sum()
+            .alias("_stretch")
+        )
+        .with_columns(
+            pl.when(pl.col("_new_patient") | pl.col("_restart")).then(start).forward_fill()
+            .alias("_stretch_start")
+        )
         .with_columns(
             (
-                (pl.int_range(pl.len()).over([*stretch, "_drug"]) == 0)
-                & (_days(start - start.min().over(stretch)) > window)
+                pl.struct("_stretch", "_drug").is_first_distinct()
+                & (_days(start - pl.col("_stretch_start")) > window)
             ).alias("_new_drug")
         )
         .with_columns(
             (
-                (pl.int_range(pl.len()).over("patient_id") == 0)
+                pl.col("_new_patient")
                 | pl.col("_restart")
                 | (
                     candidate
@@ -87,11 +108,13 @@ def _assign_lines(periods: pl.LazyFrame, params: ClinicalParameters) -> pl.LazyF
             ).alias("_line_break")
         )
         .with_columns(
-            pl.col("_line_break").cast(pl.Int64).cum_sum().over("patient_id")
+            (line_id - pl.when(pl.col("_new_patient")).then(line_id).forward_fill() + 1)
             .alias("_line")
         )
         # Periods starting on the day a line starts belong to it.
-        .with_columns(pl.col("_line").max().over("patient_id", "start_date"))
+        .with_columns(
+            pl.col("_line").max().over(pl.struct("_patient", "start_date").rle_id())
+        )
     )
 
 
