@@ -1,0 +1,109 @@
+"""Survival: Kaplan–Meier curves for OS, PFS and widespread progression of the filtered
+episodes, by any grouping, with medians, 12/24-month rates, log-rank and hazard ratios."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from dashboards import charts, data
+from dashboards.filters import FACETS_BY_COLUMN, describe_filters
+from dashboards.shell import page_context
+from dashboards.survival_analysis import format_p
+from pipelines.clinical.parameters import DEFAULT_PARAMETERS
+
+NO_GROUP = "(none)"
+ORIGINS = {"episode": "episode date", "lct": "first day of LCT"}
+# Shared spec section 7: the landmark may not be shorter than the LCT window.
+MIN_LANDMARK_MONTHS = math.ceil(
+    DEFAULT_PARAMETERS.lct_window_days / DEFAULT_PARAMETERS.days_per_month
+)
+
+
+def _column_title(column: str) -> str:
+    facet = FACETS_BY_COLUMN.get(column)
+    return facet.title if facet else column.replace("_", " ")
+
+
+context = page_context()
+st.title("Survival")
+st.caption(f"Filter: {describe_filters(context.filters)}")
+
+controls = st.columns([2, 2, 2, 2])
+endpoint = controls[0].selectbox("Endpoint", list(data.ENDPOINTS), key="survival_endpoint")
+origin = controls[1].radio(
+    "Time from", list(ORIGINS), format_func=ORIGINS.get, key="survival_origin", horizontal=True
+)
+groupings = [NO_GROUP] + data.grouping_choices(context.database)
+group = controls[2].selectbox(
+    "Group by", groupings, index=groupings.index("treatment_strategy")
+    if "treatment_strategy" in groupings else 0,
+    format_func=lambda c: c if c == NO_GROUP else _column_title(c), key="survival_group",
+)
+all_episodes = controls[3].toggle(
+    "All episodes (cluster-robust)", value=False, key="survival_all_episodes",
+    help="By default each patient's first OMD episode only: episodes of one patient are not "
+    "independent. With all episodes, hazard ratios use the cluster-robust variance.",
+)
+landmark = None
+with st.expander("Landmark analysis (LCT against no LCT)", expanded=False):
+    use_landmark = st.toggle(
+        "Landmark analysis", value=False, key="survival_landmark",
+        disabled=origin != "episode",
+        help="Avoids immortal-time bias: only episodes still at risk at the landmark, grouped "
+        "by LCT started before it, time counted from the landmark (episode origin only).",
+    )
+    months = st.number_input(
+        "Landmark, months", min_value=MIN_LANDMARK_MONTHS, max_value=36,
+        value=max(DEFAULT_PARAMETERS.landmark_months, MIN_LANDMARK_MONTHS), step=1,
+        key="survival_landmark_months",
+    )
+    if use_landmark and origin == "episode":
+        landmark = float(months)
+
+request = data.SurvivalRequest(
+    endpoint=endpoint,
+    origin=origin,
+    group=None if group == NO_GROUP or landmark is not None else group,
+    first_episode_only=not all_episodes,
+    landmark_months=landmark,
+)
+summary = data.survival_summary(context.database, context.filters, request, context.threshold)
+
+if not summary.groups:
+    st.info(
+        f"Fewer than {context.threshold} episodes in every group: nothing can be estimated "
+        "for this filter."
+    )
+    st.stop()
+
+title = f"{endpoint} from the {ORIGINS[origin]}"
+if landmark is not None:
+    title += f", landmark at {landmark:g} months"
+figure = charts.kaplan_meier_figure(
+    summary.curve, summary.at_risk, title=title, y_title="Probability", groups=summary.groups
+)
+st.plotly_chart(figure, key="km_figure", config={"displaylogo": False})
+st.caption(
+    f"{summary.n_label} episodes analysed · shaded: 95% CI (log-log) · ticks: censored · "
+    "numbers at risk under the plot"
+    + (f" · not estimated (fewer than {context.threshold}): {', '.join(summary.too_small)}"
+       if summary.too_small else "")
+)
+st.download_button(
+    "Download the figure (HTML)",
+    data=lambda fig=figure: fig.to_html(include_plotlyjs=True, full_html=True),
+    file_name=f"km-{request.endpoint.lower().replace(' ', '-')}.html",
+    mime="text/html",
+    on_click="ignore",
+    key="download_km",
+)
+
+st.subheader("Estimates")
+st.dataframe(summary.table, hide_index=True, key="survival_table")
+if summary.logrank_p is not None:
+    st.markdown(f"Log-rank test across groups: **p = {format_p(summary.logrank_p)}**")
+if not summary.hazard_ratios.is_empty():
+    st.markdown("Cox proportional hazards, each group against the reference:")
+    st.dataframe(summary.hazard_ratios, hide_index=True, key="hazard_ratios")
