@@ -109,6 +109,27 @@ def check_statement(sql: str) -> str:
     return sql
 
 
+def published_database(batch_id: str | None = None) -> Path:
+    """The published marts file: `current`, or the frozen snapshot of `batch_id`.
+
+    A batch id is a file name, never a path: anything with a separator or a leading dot is
+    refused, so `--batch ../../x` cannot reach another file.
+    """
+    from pipelines.settings import paths  # read OLIGO_HOME on call, not at import
+
+    if batch_id is None:
+        return paths().current
+    if not batch_id or "/" in batch_id or "\\" in batch_id or batch_id.startswith("."):
+        raise QueryRefused(f"{batch_id!r} is not a batch id")
+    return paths().batch_snapshot(batch_id)
+
+
+def published_ops_database() -> Path:
+    from pipelines.settings import paths
+
+    return paths().ops
+
+
 def _quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -265,7 +286,10 @@ def check_filter(filter_sql: str, columns: Sequence[str]) -> None:
     if not filter_sql or not filter_sql.strip():
         raise QueryRefused("the filter is empty")
     wrapped = f"SELECT * FROM {_FILTER_PLACEHOLDER} WHERE ({filter_sql})"
-    check_statement(wrapped)  # several statements (`x = 1); DROP ...`) are refused here
+    try:
+        check_statement(wrapped)  # several statements (`x = 1); DROP ...`) are refused here
+    except QueryRefused as exc:
+        raise QueryRefused(f"the filter is not one boolean expression: {exc}") from exc
     with duckdb.connect(":memory:", config={"enable_external_access": False}) as parser:
         parsed = json.loads(
             parser.execute("SELECT json_serialize_sql(?)", [wrapped]).fetchone()[0]

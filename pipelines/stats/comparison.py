@@ -127,12 +127,13 @@ def cox_hazard_ratios(
         for i in estimable:
             coef = float(summary.loc[f"__level_{i}", "coef"])
             se = float(summary.loc[f"__level_{i}", "se(coef)"])
-            estimates[others[i]] = (
-                float(np.exp(coef)),
-                float(np.exp(coef - z * se)),
-                float(np.exp(coef + z * se)),
-                float(summary.loc[f"__level_{i}", "p"]),
-            )
+            with np.errstate(over="ignore"):  # a near-empty level can give an infinite limit
+                estimates[others[i]] = (
+                    float(np.exp(coef)),
+                    float(np.exp(coef - z * se)),
+                    float(np.exp(coef + z * se)),
+                    float(summary.loc[f"__level_{i}", "p"]),
+                )
     rows = [
         {
             "level": level,
