@@ -109,8 +109,8 @@ def _truth_frames(chunk, truth: dict, pids: pl.Series) -> tuple[pl.DataFrame, pl
         "followup_event_type": np.array(["none", "new_oligo", "new_poly", "local_failure", "untreated_lesion_growth"])[p["ev_type"] + 1],
         "is_dead": p["dead"], "death_date": day(p["death"]), "is_lost_to_followup": p["lost"],
         "last_contact_date": day(p["end"]), "has_unconfirmed_progression": p["iupd"],
-        "line1_regimen": np.where(p["l1"] >= 0, np.asarray(V.REGIMEN_NAMES)[np.maximum(p["l1"], 0)], None),
-        "line2_regimen": np.where(p["l2"] >= 0, np.asarray(V.REGIMEN_NAMES)[np.maximum(p["l2"], 0)], None),
+        "line1_regimen": pl.Series(np.where(p["l1"] >= 0, np.asarray(V.REGIMEN_NAMES)[np.maximum(p["l1"], 0)], "")).replace("", None),
+        "line2_regimen": pl.Series(np.where(p["l2"] >= 0, np.asarray(V.REGIMEN_NAMES)[np.maximum(p["l2"], 0)], "")).replace("", None),
     })
     pi, j = np.nonzero(a.exists)
     omd = truth["omd_state"][pi, j]
@@ -194,6 +194,7 @@ def generate_batch(spec: BatchSpec) -> BatchResult:
     if spec.messy:
         defects_file = spec.out_dir / f"{batch_id}.defects.csv"
         d = pl.concat(defect_parts) if defect_parts else pl.DataFrame(schema=DEFECT_COLUMNS)
+        d = d.sort("file", "row_number", "rule", "key")
         d.write_csv(defects_file)
     return BatchResult(batch_dir, truth_dir, defects_file, rows)
 

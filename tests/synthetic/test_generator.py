@@ -1,0 +1,203 @@
+"""The synthetic registry generator (issue 3): reproducible bytes, contract shape, plausible
+distributions, every intended state, and agreement with the validator."""
+
+import argparse
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.commands import generate as generate_command
+from pipelines.contract.dialects import DEFAULT, FRENCH
+from pipelines.contract.tables import TABLES
+from pipelines.synthetic.batch import BatchSpec, generate_batch
+from tests.synthetic.conftest import CUTOFF
+
+NINE_STATES = {
+    "synchronous_omd", "metachronous_oligorecurrence", "metachronous_oligoprogression",
+    "repeat_oligorecurrence", "repeat_oligoprogression", "repeat_oligopersistence",
+    "induced_oligorecurrence", "induced_oligoprogression", "induced_oligopersistence",
+}
+
+
+def _bytes(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_same_seed_same_bytes(tmp_path):
+    a = generate_batch(BatchSpec(1000, 11, tmp_path / "a", CUTOFF, messy=True))
+    b = generate_batch(BatchSpec(1000, 11, tmp_path / "b", CUTOFF, messy=True))
+    assert _bytes(a.batch_dir) == _bytes(b.batch_dir)
+    assert a.defects_file.read_bytes() == b.defects_file.read_bytes()
+    c = generate_batch(BatchSpec(1000, 12, tmp_path / "c", CUTOFF))
+    assert _bytes(a.batch_dir)["patients.csv"] != _bytes(c.batch_dir)["patients.csv"]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_same_bytes_whatever_the_chunk_size(tmp_path, file_format):
+    one = generate_batch(BatchSpec(2500, 5, tmp_path / "one", CUTOFF, file_format=file_format,
+                                   messy=True, chunk_patients=3000))
+    many = generate_batch(BatchSpec(2500, 5, tmp_path / "many", CUTOFF, file_format=file_format,
+                                    messy=True, chunk_patients=1000))
+    assert _bytes(one.batch_dir) == _bytes(many.batch_dir)
+    assert one.defects_file.read_bytes() == many.defects_file.read_bytes()
+
+
+def test_batch_layout_manifest_and_contract_columns(batch_5000):
+    batch = batch_5000.batch_dir
+    assert batch.name == CUTOFF.isoformat()  # default batch id: the cut-off
+    manifest = json.loads((batch / "manifest.json").read_text())
+    assert manifest["contract_version"] == "1" and manifest["data_cutoff_date"] == "2026-10-31"
+    assert set(manifest["files"]) == {f"{t.name}.csv" for t in TABLES}
+    for t in TABLES:
+        df = pl.read_csv(batch / f"{t.name}.csv", infer_schema=False)
+        assert tuple(df.columns) == t.column_names
+        assert manifest["files"][f"{t.name}.csv"]["rows"] == df.height
+    # truth next to the batch, not inside it
+    assert (batch.parent / f"{batch.name}.truth" / "assessments.parquet").exists()
+    assert not any(p.name.startswith("truth") for p in batch.iterdir())
+
+
+def test_distributions_in_plausible_ranges(batch_5000):
+    b = batch_5000.batch_dir
+    prim = pl.read_csv(b / "primary_tumors.csv", infer_schema=False)
+    morph = prim["morphology_code"].str.slice(0, 4)
+    adeno = morph.is_in(["8140", "8250", "8480", "8551"]).mean()
+    squamous = morph.is_in(["8070", "8071"]).mean()
+    excluded = morph.is_in(["8041", "8013", "8240", "8249"]).mean()
+    assert 0.55 <= adeno <= 0.65 and 0.20 <= squamous <= 0.30 and 0.02 <= excluded <= 0.10
+    pat = pl.read_csv(b / "patients.csv", infer_schema=False)
+    assert 0.5 <= (pat["sex"] == "M").mean() <= 0.7
+    dead = (pat["vital_status"] == "dead").mean()
+    assert 0.3 <= dead <= 0.8
+    egfr = (prim["egfr"] == "positive").mean()
+    assert 0.05 <= egfr <= 0.15
+    met = pl.read_csv(b / "metastases.csv", infer_schema=False)
+    assert {"brain", "bone", "lung", "liver", "adrenal", "regional_lymph_node"} <= set(met["organ"])
+    assert met.filter(pl.col("is_diffuse") == "true")["organ"].unique().to_list() == ["pleura"]
+    rt = pl.read_csv(b / "radiotherapy.csv", infer_schema=False)
+    doses = set(zip(rt["total_dose_gy"], rt["fractions"], strict=True))
+    for scheme in [("54", "3"), ("48", "4"), ("50", "5"), ("60", "8"), ("30", "5"), ("24", "1"),
+                   ("8", "1"), ("30", "10")]:
+        assert scheme in doses
+    assert "2" in set(rt["phase"])  # boosts as a second phase
+    sys = pl.read_csv(b / "systemic_therapies.csv", infer_schema=False)
+    atc = set(sys["atc_code"].drop_nulls())
+    assert {"L01FF02", "L01XC18", "M05BX04"} <= atc  # pembrolizumab old and new, denosumab
+    ev = pl.read_csv(b / "disease_events.csv", infer_schema=False)
+    assert (ev["confirmed"] == "false").sum() > 0  # unconfirmed iUPD progressions
+    img = pl.read_csv(b / "imaging.csv", infer_schema=False)
+    assert 8 <= img.height / pat.height <= 20
+    assert (img["response"] == "iUPD").sum() > 0
+    assert (prim["diagnosis_date"].str.len_chars() == 7).sum() > 0  # partial dates
+    assert (met["detected_date"].str.len_chars() == 7).sum() > 0
+    tox = pl.read_csv(b / "toxicities.csv", infer_schema=False)
+    assert (tox["ctcae_term"] == "Pneumonitis").sum() > 0
+    assert pl.read_csv(b / "mdt_decisions.csv", infer_schema=False).height > 0
+
+
+def test_every_intended_state_at_5000_patients(batch_5000):
+    a = pl.read_parquet(batch_5000.truth_dir / "assessments.parquet")
+    states = set(a["intended_omd_state"].drop_nulls())
+    assert states >= NINE_STATES
+    assert {"poly", "not_omd_diffuse", "oligo"} <= set(a["intended_assessment_state"])
+    assert {"excluded_sclc", "excluded_lcnec_carcinoid", "unclassifiable_ambiguous_primary"} <= states
+    sync = a.filter(pl.col("intended_omd_state") == "synchronous_omd")
+    assert set(sync["intended_is_eortc_som_nsclc"]) == {True, False}
+    # CURB: progressing lesions counted, stable ones reported
+    curb = a.filter(pl.col("intended_omd_state") == "induced_oligoprogression")
+    assert (curb["n_stable_lesions"] > 0).any()
+    assert set(a["intended_all_sites_treated"]) == {True, False}
+
+
+def test_known_effect_all_sites_treated_lowers_death(batch_5000):
+    j = pl.read_parquet(batch_5000.truth_dir / "journeys.parquet")
+    sync = j.filter(pl.col("scenario") == "synchronous")
+    rate = sync.group_by("intended_arm").agg(pl.col("is_dead").mean()).sort("intended_arm")
+    deaths = dict(zip(rate["intended_arm"], rate["is_dead"], strict=True))
+    assert deaths["all_sites"] < deaths["systemic"]
+
+
+def _validator():
+    return pytest.importorskip("pipelines.ingest.validate")
+
+
+def test_clean_batch_has_zero_defects(tmp_path):
+    clean = generate_batch(BatchSpec(2000, 8, tmp_path, CUTOFF))
+    report = _validator().validate_batch(clean.batch_dir, DEFAULT)
+    assert report.ok, report.batch_defects
+    assert report.row_defects.height == 0
+
+
+def test_messy_batch_reports_exactly_the_listed_defects(messy_5000):
+    report = _validator().validate_batch(messy_5000.batch_dir, DEFAULT)
+    assert report.ok, report.batch_defects  # below the 1 % refusal threshold
+    got = report.row_defects.filter(pl.col("rule_id") != "parent_quarantined").select(
+        table="table_name", key="record_key", column="column_name", rule="rule_id",
+        row_number="row_number", file="file").sort(pl.all())
+    listed = pl.read_csv(messy_5000.defects_file, schema_overrides={"key": pl.String})
+    assert {"normalised", "duplicate_key", "dose_in_cgy", "orphan_reference", "required",
+            "code_list", "type_date", "grade5_alive"} <= set(listed["rule"])
+    expected = listed.filter(pl.col("rule") != "normalised").sort(pl.all())
+    assert got.equals(expected)
+
+
+def test_french_dialect_and_identifier(tmp_path):
+    r = generate_batch(BatchSpec(300, 2, tmp_path, CUTOFF, batch_id="fr-1", dialect=FRENCH))
+    raw = (r.batch_dir / "patients.csv").read_bytes()
+    assert raw.startswith(b"id_patient;sexe;annee_naissance;")
+    raw.decode("cp1252")
+    report = _validator().validate_batch(r.batch_dir, FRENCH)
+    assert report.ok and report.row_defects.height == 0
+    bad = generate_batch(BatchSpec(300, 2, tmp_path / "id", CUTOFF, inject_identifier=True))
+    refused = _validator().validate_batch(bad.batch_dir, DEFAULT)
+    assert not refused.ok
+    assert "direct_identifier" in {d.rule_id for d in refused.batch_defects}
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "xlsx"])
+def test_other_formats_hold_the_same_text(tmp_path, file_format):
+    csv = generate_batch(BatchSpec(200, 4, tmp_path / "csv", CUTOFF))
+    other = generate_batch(BatchSpec(200, 4, tmp_path / file_format, CUTOFF, file_format=file_format))
+    for t in ("patients", "radiotherapy"):
+        a = pl.read_csv(csv.batch_dir / f"{t}.csv", infer_schema=False)
+        b = (pl.read_parquet if file_format == "parquet" else pl.read_excel)(
+            other.batch_dir / f"{t}.{file_format}")
+        b = b.select(pl.all().cast(pl.String))
+        assert a.equals(b.select(a.columns))
+
+
+def test_cli(tmp_path):
+    parser = argparse.ArgumentParser(prog="oligo")
+    generate_command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["generate", "--patients", "120", "--seed", "9", "--out", str(tmp_path),
+                              "--batch-id", "b1", "--cutoff", "2025-12-31", "--messy"])
+    assert args.func(args) == 0
+    assert (tmp_path / "b1" / "manifest.json").exists()
+    assert (tmp_path / "b1.defects.csv").exists()
+    assert json.loads((tmp_path / "b1" / "manifest.json").read_text())["data_cutoff_date"] == "2025-12-31"
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 150))
+def test_property_any_seed_and_size(tmp_path_factory, seed, n):
+    out = tmp_path_factory.mktemp("prop")
+    r = generate_batch(BatchSpec(n, seed, out, dt.date(2025, 6, 30)))
+    pat = pl.read_csv(r.batch_dir / "patients.csv", infer_schema=False)
+    assert pat.height == n and pat["patient_id"].is_unique().all()
+    a = pl.read_parquet(r.truth_dir / "assessments.parquet")
+    j = pl.read_parquet(r.truth_dir / "journeys.parquet")
+    assert j.height == n
+    # every intended assessment lies within its patient's follow-up, never after the cut-off
+    a = a.join(j.select("patient_id", "last_contact_date"), on="patient_id")
+    assert (a["assessment_date"] <= a["last_contact_date"]).all()
+    assert (j["last_contact_date"] <= dt.date(2025, 6, 30)).all()
+    # oligo states only for 1..5 counted lesions; one state per assessment
+    oligo_rows = a.filter(pl.col("intended_assessment_state") == "oligo")
+    assert oligo_rows["n_lesions"].is_between(1, 5).all()
+    assert a.select("patient_id", "assessment_number").is_unique().all()
+    report = _validator().validate_batch(r.batch_dir, DEFAULT)
+    assert report.ok and report.row_defects.height == 0
