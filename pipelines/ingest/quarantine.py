@@ -75,7 +75,7 @@ def find_row_defects(
     quarantine_rate_threshold: float = QUARANTINE_RATE_THRESHOLD,
 ) -> RowDefectSummary:
     """Run every row rule of the contract on `raw.*` of `con`; see the module docstring."""
-    prepare_connection(con)
+    prepare_connection(con, force=True)  # the contract may have changed since
     for statement in _DDL:
         con.execute(statement)
     params = dialect_parameters(dialect) | EXTRA_PARAMETERS | {"batch_id": batch_id}

@@ -69,8 +69,11 @@ CONTRACT_DDL = (
 )
 
 
-def prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the contract tables and the typing macros in this connection."""
+def prepare_connection(con: duckdb.DuckDBPyConnection, force: bool = False) -> None:
+    """Create the contract tables and the typing macros in this connection (once: a
+    connection that already has them is left as it is unless `force`)."""
+    if not force and _is_prepared(con):
+        return
     for statement in CONTRACT_DDL:
         params = {name: str(path) for name, path in
                   (("sites", ICD10CM_SITES_FILE), ("atc", ATC_RENAMED_FILE))
@@ -111,3 +114,13 @@ def used_parameters(sql: str, params: dict[str, object]) -> dict[str, object]:
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _is_prepared(con: duckdb.DuckDBPyConnection) -> bool:
+    macros = con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'oligo_icd10'"
+    ).fetchone()[0]
+    tables = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'contract'"
+    ).fetchone()[0]
+    return macros > 0 and tables == len(CONTRACT_DDL) - 1
