@@ -8,7 +8,6 @@ seconds) and runs in an ephemeral context with progress bars off.
 from __future__ import annotations
 
 import time
-import uuid
 from functools import cache
 
 import duckdb
@@ -41,13 +40,17 @@ def _gx():
     return gx
 
 
-def _context():
+@cache
+def _whole_frame_batch_definition():
+    """One ephemeral context and pandas asset per process: creating them saves the project
+    configuration (YAML) each time, which costs more than validating a small frame."""
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return context
+    return (context.data_sources.add_pandas("dq").add_dataframe_asset("frame")
+            .add_batch_definition_whole_dataframe("whole"))
 
 
 def _expectation(spec: CheckSpec):
@@ -75,13 +78,9 @@ def run_gx_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec], relati
     ).df()
 
     gx = _gx()
-    context = _context()
-    name = f"{table}_{uuid.uuid4().hex[:8]}"
-    batch = (context.data_sources.add_pandas(name).add_dataframe_asset(table)
-             .add_batch_definition_whole_dataframe("whole")
-             .get_batch(batch_parameters={"dataframe": frame}))
+    batch = _whole_frame_batch_definition().get_batch(batch_parameters={"dataframe": frame})
     # An unsaved suite: saving each expectation to the store costs more than validating.
-    suite = gx.ExpectationSuite(name=name, expectations=[_expectation(s) for s in specs])
+    suite = gx.ExpectationSuite(name=f"dq_{table}", expectations=[_expectation(s) for s in specs])
     result = batch.validate(
         suite,
         result_format={"result_format": "COMPLETE",
