@@ -1,0 +1,347 @@
+"""Disease assessments: the dates on which the metastatic state is judged, their counted
+lesions and their state (oligo, poly, not_omd_diffuse).
+
+Sources: ESTRO/EORTC 2020 (Guckenberger et al., Lancet Oncol 2020;21:e18-e28) for the
+counting of lesions and organs; CURB (Tsai et al., Lancet 2024;403:171-182) for counting
+only the progressing lesions under systemic therapy (oligoprogression); shared spec
+`clinical-rules.md` sections 2-3, which fix the conventions:
+- *detection* / *progression*: new lesions and `lesion_progression` events no more than
+  `grouping_days` after the first event of a group form one assessment dated at the first;
+- *treatment decision*: the first start of radical local therapy of a lesion, with no
+  detection or progression in the preceding `grouping_days`, when the lesion's latest
+  assessment was polymetastatic, or when active systemic therapy has run since that
+  assessment and it is more than `lct_window_days` earlier;
+- counted lesions: the progressing ones (new and growing) when progressing under active
+  systemic therapy (`progressing` basis), else every active lesion (`all_active`);
+- state: any diffuse lesion in the burden -> not_omd_diffuse; 1..max_lesions counted lesions
+  in at most max_organs organs -> oligo; more -> poly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from pipelines.clinical.lesions import lesion_status
+from pipelines.clinical.organs import n_organs
+from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
+from pipelines.clinical.systemic import with_systemic_therapy
+
+# Greedy grouping is resolved by pointer doubling: after k rounds every chain of up to 2**k
+# consecutive groups (events never more than `grouping_days` apart) is exact. 2**12 groups
+# is more than 480 years of monthly events.
+GROUP_CHAIN_DOUBLINGS = 12
+_DAY_OFFSET = 1 << 21  # keeps day numbers (from 1970, +/- 5,700 years) positive
+_PATIENT_STRIDE = 1 << 23
+
+ASSESSMENT_COLUMNS = ("patient_id", "assessment_id", "assessment_date", "assessment_kind",
+                      "assessment_state", "n_lesions", "n_organs", "n_stable_lesions",
+                      "progression_count_basis", "on_systemic_therapy", "has_progression")
+POLY_STATES = ("poly", "not_omd_diffuse")
+
+
+def _sha256_16(values: pl.Series) -> pl.Series:
+    # Polars' own hash is not stable across versions; ids must survive upgrades and batches.
+    return pl.Series(
+        [None if v is None else hashlib.sha256(v.encode()).hexdigest()[:16]
+         for v in values.to_list()],
+        dtype=pl.String,
+    )
+
+
+def stable_id(prefix: str, patient: str, date: str) -> pl.Expr:
+    """`<prefix>_<16 hex of SHA-256(patient_id|YYYY-MM-DD)>`: the same patient and date give
+    the same id in every batch and every run."""
+    key = pl.concat_str(pl.col(patient), pl.col(date).dt.strftime("%Y-%m-%d"), separator="|")
+    return pl.lit(prefix + "_") + key.map_batches(_sha256_16, return_dtype=pl.String)
+
+
+def group_dates(
+    dates: pl.LazyFrame, window_days: int, date: str = "event_date"
+) -> pl.LazyFrame:
+    """Greedy grouping of each patient's dates: a group starts at its first date and takes
+    every date no more than `window_days` after it; the next date starts the next group.
+    Returns patient_id, `date`, group_date (the first date of its group)."""
+    nodes = dates.select("patient_id", date).unique().sort("patient_id", date)
+    day = pl.col(date).cast(pl.Int64)
+    patient_rank = (pl.col("patient_id") != pl.col("patient_id").shift()).fill_null(True)
+    nodes = nodes.with_row_index("_i").with_columns(
+        patient_rank.cast(pl.Int64).cum_sum().alias("_rank"),
+        (day - day.shift()).over("patient_id").alias("_gap"),
+    ).with_columns(
+        (pl.col("_rank") * _PATIENT_STRIDE + day + _DAY_OFFSET).alias("_key"),
+    )
+    n_rows = pl.len().cast(pl.Int64)
+    # Position of the first date more than window_days later (same patient), else null.
+    target = pl.col("_key").search_sorted(pl.col("_key") + window_days + 1, side="left")
+    target = target.cast(pl.Int64)
+    same_patient = pl.col("_rank").gather(target.clip(upper_bound=n_rows - 1)) == pl.col("_rank")
+    nodes = nodes.with_columns(
+        pl.when((target < n_rows) & same_patient).then(target).alias("_next"),
+        # A date more than window_days after the previous one always starts a group.
+        (pl.col("_gap").is_null() | (pl.col("_gap") > window_days)).alias("_is_start"),
+    )
+    for _ in range(GROUP_CHAIN_DOUBLINGS):
+        nodes = nodes.with_columns(
+            pl.col("_is_start")
+            | pl.col("_i").cast(pl.Int64).is_in(
+                pl.col("_next").filter(pl.col("_is_start")).implode()
+            )
+        ).with_columns(pl.col("_next").gather(pl.col("_next")))
+    return nodes.select(
+        "patient_id",
+        date,
+        pl.when(pl.col("_is_start")).then(pl.col(date)).forward_fill().alias("group_date"),
+    )
+
+
+def imputed_date_bounds(date: str, imputed: str) -> tuple[pl.Expr, pl.Expr]:
+    """Earliest and latest true date behind an imputed one: the 15th stands for its month,
+    1 July for its year (contract imputation); a recorded date is its own bounds."""
+    d = pl.col(date)
+    is_imp = pl.col(imputed).fill_null(False)
+    year_only = is_imp & (d.dt.month() == 7) & (d.dt.day() == 1)
+    month_only = is_imp & (d.dt.day() == 15)
+    low = (
+        pl.when(year_only).then(d.dt.truncate("1y"))
+        .when(month_only).then(d.dt.month_start())
+        .otherwise(d)
+    )
+    high = (
+        pl.when(year_only).then(d.dt.truncate("1y").dt.offset_by("1y").dt.offset_by("-1d"))
+        .when(month_only).then(d.dt.month_end())
+        .otherwise(d)
+    )
+    return low, high
+
+
+def assessment_events(lesions: pl.LazyFrame, progressions: pl.LazyFrame) -> pl.LazyFrame:
+    """Detections and progressions: patient_id, event_date, is_detection, is_progression,
+    event_date_low, event_date_high (bounds of an imputed detection date)."""
+    low, high = imputed_date_bounds("detected_date", "detected_date_imputed")
+    detections = lesions.select(
+        "patient_id",
+        pl.col("detected_date").alias("event_date"),
+        pl.lit(True).alias("is_detection"),
+        pl.lit(False).alias("is_progression"),
+        low.alias("event_date_low"),
+        high.alias("event_date_high"),
+    )
+    growths = progressions.select(
+        "patient_id",
+        pl.col("progression_date").alias("event_date"),
+        pl.lit(False).alias("is_detection"),
+        pl.lit(True).alias("is_progression"),
+        pl.col("progression_date").alias("event_date_low"),
+        pl.col("progression_date").alias("event_date_high"),
+    )
+    return pl.concat([detections, growths], how="vertical")
+
+
+def event_assessments(events: pl.LazyFrame, params: ClinicalParameters) -> pl.LazyFrame:
+    """One row per detection/progression assessment: patient_id, assessment_date,
+    group_end_date, assessment_kind, assessment_date_low/high (imputation bounds)."""
+    groups = group_dates(events, params.grouping_days)
+    kind = (
+        pl.when(pl.col("_det") & pl.col("_prog")).then(pl.lit("detection_progression"))
+        .when(pl.col("_det")).then(pl.lit("detection"))
+        .otherwise(pl.lit("progression"))
+    )
+    return (
+        events.join(groups, on=["patient_id", "event_date"], how="inner")
+        .group_by("patient_id", pl.col("group_date").alias("assessment_date"))
+        .agg(
+            pl.col("event_date").max().alias("group_end_date"),
+            pl.col("is_detection").any().alias("_det"),
+            pl.col("is_progression").any().alias("_prog"),
+            pl.col("event_date_low").min().alias("assessment_date_low"),
+            pl.col("event_date_high").min().alias("assessment_date_high"),
+        )
+        .with_columns(kind.alias("assessment_kind"))
+        .drop("_det", "_prog")
+    )
+
+
+def assessment_burden(
+    assessments: pl.LazyFrame,
+    lesions: pl.LazyFrame,
+    progressions: pl.LazyFrame,
+    therapies: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """Every (assessment, lesion) pair of the assessment's burden, with the lesion's status."""
+    pairs = assessments.select("patient_id", "assessment_date", "group_end_date").join(
+        lesions, on="patient_id", how="inner"
+    ).filter(pl.col("detected_date") <= pl.col("group_end_date"))
+    return lesion_status(pairs, progressions, therapies).filter(pl.col("in_burden"))
+
+
+def assessment_states(
+    assessments: pl.LazyFrame,
+    burden: pl.LazyFrame,
+    systemic_therapies: pl.LazyFrame,
+    params: ClinicalParameters,
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """State of each assessment and the counted flag of each burden lesion.
+
+    Progressing under active systemic therapy -> only progressing lesions count (CURB-style
+    oligoprogression); otherwise every active lesion counts."""
+    assessments = with_systemic_therapy(assessments, systemic_therapies, params)
+    progression = burden.group_by("patient_id", "assessment_date").agg(
+        pl.col("is_progressing").any().alias("has_progression"),
+        pl.col("is_diffuse").any().alias("has_diffuse"),
+    )
+    assessments = assessments.join(
+        progression, on=["patient_id", "assessment_date"], how="left"
+    ).with_columns(
+        pl.col("has_progression").fill_null(False),
+        pl.col("has_diffuse").fill_null(False),
+    ).with_columns(
+        pl.when(pl.col("on_systemic_therapy") & pl.col("has_progression"))
+        .then(pl.lit("progressing"))
+        .otherwise(pl.lit("all_active"))
+        .alias("progression_count_basis")
+    )
+    burden = burden.join(
+        assessments.select("patient_id", "assessment_date", "progression_count_basis"),
+        on=["patient_id", "assessment_date"],
+        how="inner",
+    ).with_columns(
+        pl.when(pl.col("progression_count_basis") == "progressing")
+        .then(pl.col("is_progressing"))
+        .otherwise(True)
+        .alias("is_counted")
+    )
+    counts = burden.group_by("patient_id", "assessment_date").agg(
+        pl.col("is_counted").sum().cast(pl.Int64).alias("n_lesions"),
+        n_organs(pl.col("is_counted")).cast(pl.Int64).alias("n_organs"),
+        (~pl.col("is_progressing")).sum().cast(pl.Int64).alias("n_stable_lesions"),
+    )
+    within_organs = (
+        pl.lit(True) if params.max_organs is None else pl.col("n_organs") <= params.max_organs
+    )
+    state = (
+        pl.when(pl.col("has_diffuse")).then(pl.lit("not_omd_diffuse"))
+        .when((pl.col("n_lesions") >= 1) & (pl.col("n_lesions") <= params.max_lesions)
+              & within_organs)
+        .then(pl.lit("oligo"))
+        .otherwise(pl.lit("poly"))
+    )
+    assessments = assessments.join(
+        counts, on=["patient_id", "assessment_date"], how="left"
+    ).with_columns(
+        pl.col("n_lesions").fill_null(0),
+        pl.col("n_organs").fill_null(0),
+        pl.col("n_stable_lesions").fill_null(0),
+    ).with_columns(state.alias("assessment_state"))
+    return assessments, burden
+
+
+def treatment_decisions(
+    events: pl.LazyFrame,
+    event_burden: pl.LazyFrame,
+    event_states: pl.LazyFrame,
+    therapies: pl.LazyFrame,
+    systemic_therapies: pl.LazyFrame,
+    params: ClinicalParameters,
+) -> pl.LazyFrame:
+    """Treatment-decision assessments: patient_id, assessment_date (= group_end_date).
+
+    The lesion's latest assessment is its latest detection/progression assessment on or
+    before the start in whose burden it was."""
+    first_starts = therapies.group_by("patient_id", "lesion_id").agg(
+        pl.col("therapy_start_date").min()
+    )
+    event_days = events.select("patient_id", pl.col("event_date").alias("_last_event")).unique()
+    latest = event_burden.select(
+        "patient_id", "lesion_id", pl.col("assessment_date").alias("_latest_assessment")
+    ).join(
+        event_states.select(
+            "patient_id",
+            pl.col("assessment_date").alias("_latest_assessment"),
+            pl.col("assessment_state").alias("_latest_state"),
+        ),
+        on=["patient_id", "_latest_assessment"],
+        how="inner",
+    )
+    candidates = (
+        first_starts.sort("therapy_start_date")
+        .join_asof(event_days.sort("_last_event"), left_on="therapy_start_date",
+                   right_on="_last_event", by="patient_id", strategy="backward",
+                   check_sortedness=False)
+        .filter(
+            pl.col("_last_event").is_null()
+            | (pl.col("_last_event")
+               < pl.col("therapy_start_date").dt.offset_by(f"-{params.grouping_days}d"))
+        )
+        .join_asof(latest.sort("_latest_assessment"), left_on="therapy_start_date",
+                   right_on="_latest_assessment", by=["patient_id", "lesion_id"],
+                   strategy="backward", check_sortedness=False)
+        .filter(pl.col("_latest_assessment").is_not_null())
+    )
+    candidates = with_systemic_therapy(
+        candidates, systemic_therapies, params, at="therapy_start_date",
+        since="_latest_assessment", alias="_systemic_since",
+    )
+    long_ago = pl.col("_latest_assessment") < pl.col("therapy_start_date").dt.offset_by(
+        f"-{params.lct_window_days}d"
+    )
+    return (
+        candidates.filter(
+            pl.col("_latest_state").is_in(POLY_STATES) | (pl.col("_systemic_since") & long_ago)
+        )
+        .select("patient_id", pl.col("therapy_start_date").alias("assessment_date"))
+        .unique()
+        .with_columns(
+            pl.col("assessment_date").alias("group_end_date"),
+            pl.lit("treatment_decision").alias("assessment_kind"),
+            pl.col("assessment_date").alias("assessment_date_low"),
+            pl.col("assessment_date").alias("assessment_date_high"),
+        )
+    )
+
+
+def with_history(assessments: pl.LazyFrame) -> pl.LazyFrame:
+    """Add has_prior_poly (an earlier poly or diffuse assessment) and has_prior_omd (an
+    earlier oligo assessment), per patient in date order."""
+    def earlier(flag: pl.Expr) -> pl.Expr:
+        return flag.cast(pl.Int8).cum_max().shift(1).over(
+            "patient_id", order_by="assessment_date"
+        ).fill_null(0) == 1
+
+    return assessments.with_columns(
+        earlier(pl.col("assessment_state").is_in(POLY_STATES)).alias("has_prior_poly"),
+        earlier(pl.col("assessment_state") == "oligo").alias("has_prior_omd"),
+    )
+
+
+def derive_assessments(
+    lesions: pl.LazyFrame,
+    progressions: pl.LazyFrame,
+    therapies: pl.LazyFrame,
+    systemic_therapies: pl.LazyFrame,
+    params: ClinicalParameters = DEFAULT_PARAMETERS,
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """All assessments (with state and history) and their burden lesions (with is_counted).
+
+    Intermediate tables are materialised at a few checkpoints: as one lazy query the
+    derivation is a DAG that Polars plans as a tree, which grows exponentially."""
+    events = assessment_events(lesions, progressions)
+    by_events, = materialise(event_assessments(events, params))
+    event_burden = assessment_burden(by_events, lesions, progressions, therapies)
+    event_states, _ = assessment_states(by_events, event_burden, systemic_therapies, params)
+    event_burden, event_states = materialise(event_burden, event_states)
+    decisions = treatment_decisions(events, event_burden, event_states, therapies,
+                                    systemic_therapies, params)
+    everything = pl.concat([by_events, decisions], how="diagonal")
+    burden = assessment_burden(everything, lesions, progressions, therapies)
+    states, burden = assessment_states(everything, burden, systemic_therapies, params)
+    states = with_history(states).with_columns(
+        stable_id("as", "patient_id", "assessment_date").alias("assessment_id")
+    )
+    return materialise(states, burden)
+
+
+def materialise(*frames: pl.LazyFrame) -> tuple[pl.LazyFrame, ...]:
+    """Compute frames together (shared work done once) and hand them back as lazy frames."""
+    return tuple(df.lazy() for df in pl.collect_all(list(frames)))
