@@ -4,10 +4,10 @@ import polars as pl
 import pytest
 
 from pipelines.clinical.organs import organ_label
-from pipelines.clinical.parameters import ClinicalParameters
+from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
 
-def _n_organs(rows, params=ClinicalParameters()):
+def _n_organs(rows, params=DEFAULT_PARAMETERS):
     df = pl.DataFrame(
         [{"lesion_id": f"L{i}", "laterality": None, "site_laterality": None, "site_code": None}
          | r for i, r in enumerate(rows)],
