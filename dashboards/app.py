@@ -19,7 +19,7 @@ if str(REPO) not in sys.path:
 from dashboards.shell import render_freshness, render_shell  # noqa: E402
 from pipelines.settings import disable_telemetry  # noqa: E402
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES = Path(__file__).resolve().parent / "views"  # not "pages/": see views/__init__.py
 
 
 def main() -> None:

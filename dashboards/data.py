@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import streamlit as st
 
@@ -121,9 +122,12 @@ def provenance(database: Path) -> Provenance | None:
 @st.cache_data(show_spinner=False, max_entries=16, ttl=60)
 def _latest_run(ops: str, stamp: tuple) -> dict:
     del stamp
+    # Opened as the database itself (there may be no published batch yet); its catalog is
+    # named after the file, like its schema, so the table is fully qualified.
+    catalog = '"' + Path(ops).stem.replace('"', '""') + '"'
     frame = safe_sql.run_query(
-        "SELECT run_id, batch_id, status, message, finished_at FROM ops.runs "
-        "WHERE status <> ? ORDER BY started_at DESC LIMIT 1",
+        "SELECT run_id, batch_id, status, message, finished_at "
+        f"FROM {catalog}.ops.runs WHERE status <> ? ORDER BY started_at DESC LIMIT 1",
         Path(ops),
         params=["running"],
     ).frame
@@ -137,7 +141,7 @@ def latest_run() -> RunReport | None:
         return None
     try:
         row = _latest_run(str(ops), _stamp(ops))
-    except (safe_sql.QueryRefused, Exception):  # an unreadable ops file must not stop a page
+    except (safe_sql.QueryRefused, duckdb.Error):  # an unreadable ops file must not stop a page
         return None
     return RunReport(**row) if row else None
 

@@ -101,6 +101,13 @@ st.download_button(
 )
 
 st.subheader("Estimates")
+median_column = "Median, months (95% CI)"
+st.markdown(
+    "\n".join(
+        f"- Median, **{row['Group']}**: {row[median_column]}"
+        for row in summary.table.iter_rows(named=True)  # one row per group
+    )
+)
 st.dataframe(summary.table, hide_index=True, key="survival_table")
 if summary.logrank_p is not None:
     st.markdown(f"Log-rank test across groups: **p = {format_p(summary.logrank_p)}**")

@@ -1,0 +1,57 @@
+"""Fixture warehouses (built once per session in tmp) and an AppTest helper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboards.fixtures import FixtureWarehouse, build_warehouse
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory) -> FixtureWarehouse:
+    return build_warehouse(tmp_path_factory.mktemp("oligo_home"))
+
+
+@pytest.fixture(scope="session")
+def blocked_warehouse(tmp_path_factory) -> FixtureWarehouse:
+    return build_warehouse(
+        tmp_path_factory.mktemp("oligo_home_blocked"),
+        n_patients=40,
+        frozen_older=False,
+        latest_run=("blocked_dq", "staging.metastases: 12% of rows fail rule M07"),
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_warehouse(tmp_path_factory) -> FixtureWarehouse:
+    return build_warehouse(
+        tmp_path_factory.mktemp("oligo_home_tiny"), n_patients=9, seed=3, frozen_older=False
+    )
+
+
+@pytest.fixture
+def app(monkeypatch):
+    """`app(home)` → an AppTest of the router pointed at that data folder (not yet run)."""
+
+    def make(home: Path, threshold: int | None = None) -> AppTest:
+        monkeypatch.setenv("OLIGO_HOME", str(home))
+        if threshold is None:
+            monkeypatch.delenv("OLIGO_SMALL_COUNT_THRESHOLD", raising=False)
+        else:
+            monkeypatch.setenv("OLIGO_SMALL_COUNT_THRESHOLD", str(threshold))
+        return AppTest.from_file(str(APP), default_timeout=120)
+
+    return make
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
