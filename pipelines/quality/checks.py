@@ -6,8 +6,9 @@ Kahn category/subcategory, failing count and %, a sample of failing keys); block
 are declared `blocking=True`, so a failure stops the assets downstream (the marts, the
 publication) while `dq.check_results` already holds why.
 
-The batch under check is read from the run tag `oligo/batch_id` (the lead's run launcher sets
-it); without it, quarantine counts cover every batch in `ops.quarantine`.
+The batch under check is read from the run tag `oligo/batch_id` (set by pipelines/runner.py),
+else from the run's partition key; without either, quarantine counts cover every batch in
+`ops.quarantine`.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def _asset_check(asset: tuple[str, ...], specs: list[CheckSpec], relations: Rela
     def _checks(context):  # AssetCheckExecutionContext (string annotations confuse dagster)
         selected = [by_key[k] for k in context.selected_asset_check_keys if k in by_key]
         selected.sort(key=lambda s: s.check_id)
-        batch_id = context.run.tags.get(batch_tag)
+        batch_id = context.run.tags.get(batch_tag) or (
+            context.partition_key if context.has_partition_key else None)
         warehouse = getattr(context.resources, resource_key)
         with warehouse.get_connection() as con:
             outcomes = evaluate_checks(con, selected, batch_id=batch_id, relations=relations,
