@@ -64,6 +64,15 @@ def batch_signature(batch_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def is_batch_folder(folder: Path) -> bool:
+    """A folder holding a manifest or a file named after a contract table."""
+    from pipelines.contract import TABLES_BY_NAME
+
+    return folder.is_dir() and any(
+        f.name == "manifest.json" or f.stem in TABLES_BY_NAME for f in folder.iterdir()
+    )
+
+
 def discover_batches(exports_dir: Path) -> list[str]:
     """Batch folders, oldest cut-off first (manifest cut-off, else the folder name)."""
     def cutoff(folder: Path) -> str:
@@ -72,7 +81,7 @@ def discover_batches(exports_dir: Path) -> list[str]:
             return str(json.loads(manifest.read_text()).get("data_cutoff_date") or folder.name)
         return folder.name
 
-    folders = [p for p in exports_dir.iterdir() if p.is_dir()] if exports_dir.exists() else []
+    folders = [p for p in exports_dir.iterdir() if is_batch_folder(p)] if exports_dir.exists() else []
     return [p.name for p in sorted(folders, key=lambda p: (cutoff(p), p.name))]
 
 

@@ -1,9 +1,9 @@
 """Clinical derivations as assets: read staging, call the pure Polars rules, write marts."""
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl
+from dagster import AssetExecutionContext
 
 from pipelines.assets.partitions import BATCHES
 from pipelines.assets.tables import read_table, table_metadata, write_table
@@ -44,7 +44,7 @@ def _write_all(con, outputs: dict[str, pl.LazyFrame], layers: dict[str, str]):
     description="ESTRO/EORTC 2020 episodes and EORTC-LCG 2019 flag (clinical-rules 1-4).",
 )
 def oligometastatic_episodes(
-    context: dg.AssetExecutionContext,
+    context: AssetExecutionContext,
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
     pipeline_lock: PipelineLock,
@@ -56,3 +56,107 @@ def oligometastatic_episodes(
     with warehouse.get_connection() as con:
         outputs = derive_episodes(read_staging(con), params)
         yield from _write_all(con, outputs, EPISODE_OUTPUTS)
+
+
+TREATMENT_OUTPUTS = {
+    "local_treatments": "marts",
+    "therapy_lines": "marts",
+    "episode_lct": "clinical",
+    "episode_cohort": "marts",
+}
+OUTCOME_OUTPUTS = {
+    "episode_outcomes": "marts",
+    "lesion_outcomes": "marts",
+    "toxicity_summary": "marts",
+    "patient_followup": "marts",
+}
+EPISODE_KEYS = [dg.AssetKey([layer, name]) for name, layer in EPISODE_OUTPUTS.items()]
+TREATMENT_KEYS = [dg.AssetKey([layer, name]) for name, layer in TREATMENT_OUTPUTS.items()]
+
+
+def read_outputs(con, layers: dict[str, str]) -> dict[str, pl.LazyFrame]:
+    return {name: read_table(con, layer, name) for name, layer in layers.items()}
+
+
+def data_cutoff_date(con, batch_id: str):
+    row = con.execute("SELECT data_cutoff_date FROM ops.batches WHERE batch_id = ?",
+                      [batch_id]).fetchone()
+    if not row or row[0] is None:
+        raise RuntimeError(f"batch {batch_id} has no data cut-off date recorded")
+    return row[0]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec([layer, name], deps=STAGING_KEYS + EPISODE_KEYS, group_name="treatments")
+        for name, layer in TREATMENT_OUTPUTS.items()
+    ],
+    partitions_def=BATCHES,
+    description="Dose and BED, LCT of each episode, lines of therapy, the analysis table "
+    "(clinical-rules 5 and 6).",
+)
+def treatments(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    clinical_settings: ClinicalSettings,
+    pipeline_lock: PipelineLock,
+):
+    from pipelines.clinical.cohort import build_episode_cohort
+    from pipelines.clinical.lct import derive_episode_lct
+    from pipelines.clinical.lines import derive_therapy_lines
+    from pipelines.clinical.local_therapy import derive_local_treatments
+
+    params = clinical_settings.parameters()
+    with warehouse.get_connection() as con:
+        staging = read_staging(con)
+        episodes = read_outputs(con, EPISODE_OUTPUTS)
+        local = derive_local_treatments(staging, params)
+        lines = derive_therapy_lines(staging["systemic_therapies"], params)
+        local_df, lines_df = pl.collect_all([local, lines])
+        lct = derive_episode_lct(episodes["omd_episodes"], episodes["episode_lesions"],
+                                 local_df.lazy(), params).collect()
+        cohort = build_episode_cohort(
+            staging, episodes["omd_episodes"], episodes["nsclc_population"],
+            episodes["episode_lesions"], lct.lazy(), lines_df.lazy(), params)
+        outputs = {"local_treatments": local_df.lazy(), "therapy_lines": lines_df.lazy(),
+                   "episode_lct": lct.lazy(), "episode_cohort": cohort}
+        yield from _write_all(con, outputs, TREATMENT_OUTPUTS)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec([layer, name], deps=STAGING_KEYS + EPISODE_KEYS + TREATMENT_KEYS,
+                     group_name="outcomes")
+        for name, layer in OUTCOME_OUTPUTS.items()
+    ],
+    partitions_def=BATCHES,
+    description="OS, PFS, widespread progression, next treatment, local control, toxicity, "
+    "follow-up, censored at the batch cut-off (clinical-rules 6).",
+)
+def outcomes(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    clinical_settings: ClinicalSettings,
+    pipeline_lock: PipelineLock,
+):
+    from pipelines.clinical.followup import derive_patient_followup
+    from pipelines.clinical.outcomes import derive_episode_outcomes, derive_lesion_outcomes
+    from pipelines.clinical.toxicity import derive_toxicity_summary
+
+    params = clinical_settings.parameters()
+    with warehouse.get_connection() as con:
+        cutoff = data_cutoff_date(con, context.partition_key)
+        staging = read_staging(con)
+        ep = read_outputs(con, EPISODE_OUTPUTS)
+        tr = read_outputs(con, TREATMENT_OUTPUTS)
+        outputs = {
+            "episode_outcomes": derive_episode_outcomes(
+                staging, ep["omd_episodes"], ep["episode_lesions"], ep["disease_assessments"],
+                tr["episode_lct"], tr["therapy_lines"], cutoff, params),
+            "lesion_outcomes": derive_lesion_outcomes(
+                staging, tr["local_treatments"], cutoff, params),
+            "toxicity_summary": derive_toxicity_summary(staging, cutoff, params),
+            "patient_followup": derive_patient_followup(
+                staging["patients"], ep["omd_episodes"], cutoff),
+        }
+        yield from _write_all(con, outputs, OUTCOME_OUTPUTS)

@@ -1,9 +1,9 @@
 """The `published/snapshot` asset: the batch's marts frozen in their own read-only file and,
 when the batch is the latest by cut-off, swapped in as `current`."""
 
-from __future__ import annotations
 
 import dagster as dg
+from dagster import AssetExecutionContext
 
 from pipelines.assets.partitions import BATCHES
 from pipelines.contract import CONTRACT_VERSION
@@ -33,7 +33,7 @@ PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
     description="Marts of the batch in a frozen read-only file; `current` when latest.",
 )
 def published_snapshot(
-    context: dg.AssetExecutionContext,
+    context: AssetExecutionContext,
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
     pipeline_lock: PipelineLock,

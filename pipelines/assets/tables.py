@@ -1,6 +1,5 @@
 """Reading and writing warehouse tables from assets, with the metadata every asset reports."""
 
-from __future__ import annotations
 
 import uuid
 

@@ -1,0 +1,164 @@
+"""Ingestion assets: raw tables as delivered (ids pseudonymised), the quarantine, and the
+typed staging tables. The rules live in `pipelines/ingest/`; these wrappers only order them,
+write the operations tables and report metadata."""
+
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from pipelines.assets.partitions import BATCHES
+from pipelines.assets.tables import table_metadata
+from pipelines.contract import TABLES, dialect
+from pipelines.faults import fault_point
+from pipelines.ingest.batch import open_batch
+from pipelines.ingest.defects import BatchRefused
+from pipelines.ingest.load import load_raw_table, refuse_if_defective
+from pipelines.ingest.pseudonym import load_pseudonymizer
+from pipelines.ingest.quarantine import QUARANTINE_COLUMNS, find_row_defects
+from pipelines.ingest.staging import build_staging_table, reconcile
+from pipelines.ops_store import ensure_ops_schema
+from pipelines.resources import PipelineLock, RegistrySource, Warehouse
+
+RAW_KEYS = [dg.AssetKey(["raw", t.name]) for t in TABLES]
+STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
+QUARANTINE_KEY = dg.AssetKey(["ops", "quarantine"])
+
+
+def _run_id(context: AssetExecutionContext) -> str:
+    return context.run.run_id
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(key, group_name="raw", description=f"{t.name} as delivered (text), "
+                        "ids pseudonymised, with file and row number")
+           for key, t in zip(RAW_KEYS, TABLES, strict=True)],
+    partitions_def=BATCHES,
+    description="Read, screen (direct identifiers) and load every file of the batch.",
+)
+def raw_tables(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    registry: RegistrySource,
+    pipeline_lock: PipelineLock,
+):
+    batch_id = context.partition_key
+    batch_dir = registry.batch_dir(batch_id)
+    batch = open_batch(batch_dir, dialect(registry.dialect))
+    refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
+    pseudonymizer = load_pseudonymizer(demo=registry.demo_mode)
+    with warehouse.get_connection() as con:
+        ensure_ops_schema(con)
+        con.execute("BEGIN TRANSACTION")
+        rows = {t.name: load_raw_table(con, batch, t.name, pseudonymizer) for t in TABLES}
+        fault_point("load")
+        manifest = batch.manifest
+        con.execute(
+            "UPDATE ops.batches SET data_cutoff_date = ?, cutoff_source = ?, "
+            "contract_version = ?, registry = ? WHERE batch_id = ?",
+            [batch.data_cutoff_date, "manifest" if batch.data_cutoff_date else None,
+             manifest.contract_version if manifest else None,
+             manifest.registry if manifest else None, batch_id],
+        )
+        con.execute("COMMIT")
+        for key, t in zip(RAW_KEYS, TABLES, strict=True):
+            metadata = table_metadata(con, "raw", t.name)
+            metadata["rows_read"] = dg.MetadataValue.int(rows[t.name])
+            file = batch.tables.get(t.name)
+            if file is not None:
+                metadata["file"] = dg.MetadataValue.text(file.file)
+                metadata["file_sha256"] = dg.MetadataValue.text(file.sha256)
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+
+@dg.asset(
+    key=QUARANTINE_KEY,
+    deps=RAW_KEYS,
+    partitions_def=BATCHES,
+    group_name="raw",
+    description="Row defects of the contract: quarantined rows (with the parent->child "
+    "cascade) and flagged cross-record implausibilities; refuses the batch above the "
+    "quarantine-rate threshold.",
+)
+def quarantine(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    registry: RegistrySource,
+    pipeline_lock: PipelineLock,
+) -> dg.MaterializeResult:
+    batch_id = context.partition_key
+    with warehouse.get_connection() as con:
+        ensure_ops_schema(con)
+        summary = find_row_defects(con, batch_id, dialect(registry.dialect))
+        columns = ", ".join(QUARANTINE_COLUMNS)
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM ops.quarantine WHERE batch_id = ?", [batch_id])
+        con.execute(f"INSERT INTO ops.quarantine ({columns}) "
+                    f"SELECT {columns} FROM ingest.quarantine")
+        con.execute("CREATE TABLE IF NOT EXISTS ops.implausibilities AS "
+                    "SELECT * FROM ingest.implausibilities WHERE false")
+        con.execute("DELETE FROM ops.implausibilities WHERE batch_id = ?", [batch_id])
+        con.execute("INSERT INTO ops.implausibilities SELECT * FROM ingest.implausibilities")
+        con.execute("COMMIT")
+        # Written first, so the operations database shows why a batch was refused.
+        if not summary.ok:
+            raise BatchRefused(summary.batch_defects)
+        metadata = table_metadata(con, "ops", "quarantine")
+    metadata.update({
+        "rows_quarantined_by_table": dg.MetadataValue.json(
+            {n: c.rows_quarantined for n, c in summary.tables.items()}),
+        "defects_by_rule": dg.MetadataValue.json(summary.by_rule),
+    })
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(key, deps=[raw_key, QUARANTINE_KEY], group_name="staging",
+                        description=f"{t.name}: typed, normalised, one row per key")
+           for key, raw_key, t in zip(STAGING_KEYS, RAW_KEYS, TABLES, strict=True)],
+    partitions_def=BATCHES,
+    description="Typed staging tables (sql/staging/*.sql) and the row-count reconciliation.",
+)
+def staging_tables(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    registry: RegistrySource,
+    pipeline_lock: PipelineLock,
+):
+    batch_id = context.partition_key
+    source_dialect = dialect(registry.dialect)
+    with warehouse.get_connection() as con:
+        for t in TABLES:
+            build_staging_table(con, t.name, source_dialect)
+        counts = reconcile(con)
+        con.execute("DELETE FROM ops.table_counts WHERE run_id = ?", [_run_id(context)])
+        for c in counts:
+            con.execute("INSERT INTO ops.table_counts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [_run_id(context), batch_id, c.table_name, c.rows_read, c.rows_loaded,
+                         c.rows_quarantined, c.rows_flagged])
+        unbalanced = [c.table_name for c in counts if not c.balanced]
+        if unbalanced:
+            raise RuntimeError(f"rows read != loaded + quarantined for {unbalanced}")
+        _derive_cutoff_if_missing(context, con, batch_id)
+        by_name = {c.table_name: c for c in counts}
+        for key, t in zip(STAGING_KEYS, TABLES, strict=True):
+            metadata = table_metadata(con, "staging", t.name)
+            c = by_name[t.name]
+            metadata.update({"rows_read": c.rows_read, "rows_loaded": c.rows_loaded,
+                             "rows_quarantined": c.rows_quarantined,
+                             "rows_flagged": c.rows_flagged})
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+
+def _derive_cutoff_if_missing(context, con, batch_id: str) -> None:
+    """Without a manifest cut-off, the batch's latest last_contact_date is the cut-off, and
+    the run says so (registry-export.md section 1)."""
+    row = con.execute("SELECT data_cutoff_date FROM ops.batches WHERE batch_id = ?",
+                      [batch_id]).fetchone()
+    if row and row[0] is not None:
+        return
+    latest = con.execute("SELECT max(last_contact_date) FROM staging.patients").fetchone()[0]
+    context.log.warning(
+        f"batch {batch_id} has no manifest cut-off: using the latest last_contact_date "
+        f"({latest}) as the data cut-off")
+    con.execute("UPDATE ops.batches SET data_cutoff_date = ?, cutoff_source = "
+                "'latest_last_contact_date' WHERE batch_id = ?", [latest, batch_id])
