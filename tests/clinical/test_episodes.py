@@ -194,3 +194,12 @@ def test_output_columns_follow_the_interface(derive, lesion):
                                               "omd_state"]
     assert out["disease_assessments"]["episode_id"].to_list() == (
         out["omd_episodes"]["episode_id"].to_list())
+
+
+def test_every_mart_column_is_documented(derive, lesion):
+    from pipelines.clinical.marts_episodes import MART_DOCS
+
+    out = derive(metastases=[lesion("L1", "2024-01-05")])
+    for table, doc in MART_DOCS.items():
+        assert doc["grain"] and doc["description"]
+        assert list(doc["columns"]) == out[table].columns
