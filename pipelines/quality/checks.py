@@ -27,7 +27,7 @@ from dagster import (
 )
 
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
-from pipelines.quality.catalog import all_checks, checks_by_asset
+from pipelines.quality.catalog import all_checks
 from pipelines.quality.evaluate import evaluate_checks
 from pipelines.quality.history import record_outcomes
 from pipelines.quality.outcome import CheckOutcome
@@ -77,17 +77,27 @@ def check_result(outcome: CheckOutcome, batch_id: str | None, sample_size: int
     )
 
 
-def _asset_check(asset: tuple[str, ...], specs: list[CheckSpec], relations: Relations,
+def check_group(asset: tuple[str, ...]) -> tuple[str, ...]:
+    """Which check op an asset's checks run in. All staging tables share one: a check of one
+    table reads others (references, cross-record rules), and Dagster makes a reader wait for
+    the blocking checks of what it reads, so per-table ops would wait on each other in a
+    cycle. Each mart keeps its own op: a single one would sit between marts that feed
+    each other."""
+    return ("staging",) if asset[0] == "staging" else asset
+
+
+def _asset_check(group: tuple[str, ...], specs: list[CheckSpec], relations: Relations,
                  thresholds: QualityThresholds, resource_key: str,
                  batch_tag: str) -> AssetChecksDefinition:
-    by_key = {AssetCheckKey(AssetKey(list(asset)), s.check_id): s for s in specs}
+    by_key = {AssetCheckKey(AssetKey(list(s.asset)), s.check_id): s for s in specs}
+    where = "/".join(group)
 
     @multi_asset_check(
-        name="dq_" + "_".join(asset),
+        name="dq_" + "_".join(group),
         specs=[_check_spec(s) for s in specs],
         can_subset=True,
         required_resource_keys={resource_key},
-        description=f"data-quality checks of {'/'.join(asset)}",
+        description=f"data-quality checks of {where}",
     )
     def _checks(context):  # AssetCheckExecutionContext (string annotations confuse dagster)
         selected = [by_key[k] for k in context.selected_asset_check_keys if k in by_key]
@@ -101,7 +111,7 @@ def _asset_check(asset: tuple[str, ...], specs: list[CheckSpec], relations: Rela
             record_outcomes(con, outcomes, context.run.run_id, batch_id)
         failed = [o.spec.check_id for o in outcomes if not o.passed]
         if failed:
-            context.log.warning(f"{len(failed)} failing checks on {'/'.join(asset)}: "
+            context.log.warning(f"{len(failed)} failing checks on {where}: "
                                 + ", ".join(failed[:20]))
         for outcome in outcomes:
             yield check_result(outcome, batch_id, thresholds.sample_size)
@@ -119,15 +129,19 @@ def build_asset_checks(
     batch_tag: str = BATCH_TAG,
     assets: Sequence[Sequence[str]] | None = None,
 ) -> list[AssetChecksDefinition]:
-    """One multi-asset check per asset of `specs` (the whole catalogue by default), limited
-    to `assets` when given (e.g. only the staging tables a job materializes)."""
+    """Multi-asset checks over `specs` (the whole catalogue by default), limited to the checks
+    of `assets` when given: one op for the staging tables, one per other asset."""
     specs = list(specs) if specs is not None else all_checks(params, thresholds)
     relations = relations or default_relations()
-    wanted = None if assets is None else {tuple(a) for a in assets}
+    if assets is not None:
+        wanted = {tuple(a) for a in assets}
+        specs = [s for s in specs if s.asset in wanted]
+    groups: dict[tuple[str, ...], list[CheckSpec]] = {}
+    for spec in specs:
+        groups.setdefault(check_group(spec.asset), []).append(spec)
     return [
-        _asset_check(asset, asset_specs, relations, thresholds, resource_key, batch_tag)
-        for asset, asset_specs in sorted(checks_by_asset(specs).items())
-        if wanted is None or asset in wanted
+        _asset_check(group, group_specs, relations, thresholds, resource_key, batch_tag)
+        for group, group_specs in sorted(groups.items())
     ]
 
 

@@ -55,8 +55,7 @@ def clinical_checks(t: QualityThresholds = DEFAULT_THRESHOLDS) -> list[CheckSpec
             f"{table}.{column} is not in a year before the patient's birth year",
             reads=("patients",), columns={"date_column": column}, column=column,
             rule_id="event_before_birth"))
-    for table, column in (("radiotherapy", "start_date"), ("local_procedures", "procedure_date"),
-                          ("systemic_therapies", "start_date")):
+    for table, column in (("radiotherapy", "start_date"), ("local_procedures", "procedure_date")):
         specs.append(_warn(
             f"{table}__{column}__before_first_diagnosis", table, "before_first_diagnosis",
             f"{table}.{column} is not before the patient's first diagnosis",
@@ -70,6 +69,10 @@ def clinical_checks(t: QualityThresholds = DEFAULT_THRESHOLDS) -> list[CheckSpec
             "was first seen", reads=("metastases",), columns={"date_column": column},
             column=column))
     specs += [
+        _warn("systemic_therapies__start_date__before_first_diagnosis", "systemic_therapies",
+              "antineoplastic_before_diagnosis", "an antineoplastic drug (ATC L01) does not "
+              "start before the patient's first diagnosis", reads=("primary_tumors",),
+              column="start_date"),
         _warn("patients__death_before_diagnosis", "patients", "death_before_diagnosis",
               "death on or after the diagnosis of every primary", reads=("primary_tumors",),
               rule_id="death_before_diagnosis"),
@@ -90,8 +93,10 @@ def clinical_checks(t: QualityThresholds = DEFAULT_THRESHOLDS) -> list[CheckSpec
               params={"min_age_at_diagnosis": t.min_age_at_diagnosis,
                       "max_age_at_diagnosis": t.max_age_at_diagnosis}),
         _warn("primary_tumors__m1_without_metastasis", "primary_tumors", "m1_without_metastasis",
-              "a primary staged cM1 has at least one distant metastasis recorded",
-              category=COMPLETENESS, subcategory="atemporal", reads=("metastases",)),
+              "a primary staged cM1 has at least one distant metastasis recorded (at most "
+              f"{t.m1_without_metastasis_allowed_pct} % without)", category=COMPLETENESS,
+              subcategory="atemporal", reads=("metastases",),
+              threshold_pct=t.m1_without_metastasis_allowed_pct),
         _warn("metastases__resolved_before_detected", "metastases", "resolved_before_detected",
               "a lesion is not resolved before it was detected"),
         _warn("disease_events__progression_before_detection", "disease_events",

@@ -32,6 +32,9 @@ class QualityThresholds:
     # clinical-rules.md: unclassifiable episodes are counted on the data-quality page; above
     # this share the classification is not trustworthy.
     max_unclassifiable_pct: float = 10.0
+    # A cM1 primary (TNM 8th edition) without any metastasis row: incomplete lesion reporting;
+    # a few are expected (an effusion staged cM1a but never entered as a lesion).
+    m1_without_metastasis_allowed_pct: float = 5.0
     # Age at diagnosis of NSCLC outside 18-105 years is implausible for this registry.
     min_age_at_diagnosis: int = 18
     max_age_at_diagnosis: int = 105

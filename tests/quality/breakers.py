@@ -13,6 +13,9 @@ from tests.quality.tiny_warehouse import BATCH_ID
 
 S = "staging"
 BY_CHECK_ID: dict[str, str] = {
+    "systemic_therapies__start_date__before_first_diagnosis":
+        "update staging.systemic_therapies set start_date = date '2020-01-01' "
+        "where therapy_id = 'X1'",
     "patients__death_before_diagnosis":
         "update staging.patients set death_date = date '2023-01-01' where patient_id = 'P2'",
     "patients__last_contact_after_death":
