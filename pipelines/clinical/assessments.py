@@ -336,6 +336,8 @@ def derive_assessments(
     everything = pl.concat([by_events, decisions], how="diagonal")
     burden = assessment_burden(everything, lesions, progressions, therapies)
     states, burden = assessment_states(everything, burden, systemic_therapies, params)
+    # A treatment decision on a lesion no longer active (e.g. resolved) has nothing to judge.
+    states = states.filter(pl.col("n_lesions") >= 1)
     states = with_history(states).with_columns(
         stable_id("as", "patient_id", "assessment_date").alias("assessment_id")
     )

@@ -118,3 +118,13 @@ def test_local_therapy_of_primary_never_creates_an_assessment(derive):
         {"course_id": "c1", "total_dose_gy": 60.0, "fractions": 8, "technique": "sbrt",
          "target": "primary", "start_date": "2024-06-01"}])
     assert out["disease_assessments"].height == 1
+
+
+def test_treatment_decision_on_a_resolved_lesion_is_no_assessment(derive, lesion):
+    # Found by the property test: a diffuse lesion resolved, then treated.
+    out = derive(metastases=[lesion("L1", "2024-01-05", "pleura", is_diffuse=True,
+                                    resolved_date="2024-01-06")],
+                 radiotherapy=[{"course_id": "c1", "total_dose_gy": 50.0, "fractions": 5,
+                                "technique": "sbrt", "target": "L1",
+                                "start_date": "2024-03-01"}])
+    assert out["disease_assessments"]["assessment_kind"].to_list() == ["detection"]
