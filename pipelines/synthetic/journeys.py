@@ -322,7 +322,7 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
     # what the follow-up event is
     is_treated = (treat < NEVER) & exists
     first_treated = np.argmax(is_treated, axis=1)
-    lf_organ = V.ORGAN_NAME[organ[ar, first_treated]]
+    lf_lung = V.ORGAN_IS_LUNG[organ[ar, first_treated]]
     lf_u = draws.u()
     type_u = draws.u()
     # scheme of each treated lesion (needed for the local-failure effect)
@@ -331,7 +331,7 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
     proc_u = draws.u(L)
     procedure = _procedure_kind(proc_u, organ)  # -1 radiotherapy, else procedure modality index
     lf_bed = np.where(procedure[ar, first_treated] >= 0, 200.0, lf_bed)
-    p_lf = np.select([(lf_organ == "lung") & (lf_bed < 100), lf_organ == "lung"],
+    p_lf = np.select([lf_lung & (lf_bed < 100), lf_lung],
                      [LOCAL_FAILURE_P["lung_bed_lt_100"], LOCAL_FAILURE_P["lung_bed_ge_100"]],
                      LOCAL_FAILURE_P["other_organ"])
     active2 = exists & (det <= t2[:, None]) & (res >= t2[:, None]) & ~is_treated
@@ -396,8 +396,8 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
     d_end[:, 6:8] = adj_e
     d_role[:, 6:8] = V.REGIMEN_ROLE[np.maximum(adj_regimen, 0)][:, :2]
     d_line[:, 6:8] = 1
-    has_bone = (exists & (V.ORGAN_NAME[organ] == "bone")).any(axis=1)
-    has_brain = (exists & (V.ORGAN_NAME[organ] == "brain")).any(axis=1)
+    has_bone = (exists & V.ORGAN_IS_BONE[organ]).any(axis=1)
+    has_brain = (exists & V.ORGAN_IS_BRAIN[organ]).any(axis=1)
     bone_agent = has_bone & (draws.u() < 0.5)
     d_drug[:, 8] = np.where(bone_agent, np.where(draws.u() < 0.7, V.D["denosumab"], V.D["zoledronic acid"]), -1)
     d_start[:, 8] = t1 + randint(draws.u(), 20, 60)
@@ -445,9 +445,9 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
 def _draw_schemes(u: np.ndarray, organ: np.ndarray) -> np.ndarray:
     """SBRT/SRS scheme of each lesion slot, by organ."""
     out = np.zeros(organ.shape, dtype=np.int64)
-    names = V.ORGAN_NAME[organ]
     for organ_name, (idx, probs) in V.ORGAN_SCHEMES.items():
-        out = np.where(names == organ_name, np.asarray(idx)[choice(u, probs)], out)
+        mask = (organ_name == V.ORGAN_NAME)[organ]
+        out[mask] = np.asarray(idx)[choice(u[mask], probs)]
     return out
 
 
@@ -457,7 +457,6 @@ PROCEDURES = ("surgery", "radiofrequency_ablation", "microwave_ablation", "cryoa
 def _procedure_kind(u: np.ndarray, organ: np.ndarray) -> np.ndarray:
     """Index in PROCEDURES when the lesion is treated by a procedure rather than SBRT, else -1."""
     out = np.full(organ.shape, -1, dtype=np.int64)
-    names = V.ORGAN_NAME[organ]
     for organ_name, (prob, modality) in V.ORGAN_PROCEDURE.items():
-        out = np.where((names == organ_name) & (u < prob), PROCEDURES.index(modality), out)
+        out[(organ_name == V.ORGAN_NAME)[organ] & (u < prob)] = PROCEDURES.index(modality)
     return out

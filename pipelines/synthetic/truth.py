@@ -86,9 +86,9 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
         lo, hi = t[:, 0] - p.staging_imaging_before_days, t[:, 0] + p.staging_imaging_after_days
         im_mod, im_date, im_ex = imaging
         in_win = im_ex & (im_date >= lo[:, None]) & (im_date <= hi[:, None])
-        has_pet = (in_win & (im_mod == "fdg_pet_ct")).any(axis=1)
+        has_pet = (in_win & (im_mod == V.IMG["fdg_pet_ct"])).any(axis=1)
         brain_ok = ("brain_mri", "brain_ct") if p.allow_brain_ct else ("brain_mri",)
-        has_brain = (in_win & np.isin(im_mod, brain_ok)).any(axis=1)
+        has_brain = (in_win & np.isin(im_mod, [V.IMG[m] for m in brain_ok])).any(axis=1)
         failed = np.select(
             [t[:, 0] > imputed_dx + p.staging_window_after_days,
              (count > p.eortc_max_lesions) | (organs > p.eortc_max_organs),

@@ -228,3 +228,25 @@ FIRST_NAMES = np.array(["Marie", "Jean", "Anne", "Pierre", "Hélène", "Louis", 
                         "François", "Sophie", "Michel", "Élise", "Paul"])
 LAST_NAMES = np.array(["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit",
                        "Durand", "Leroy", "Moreau", "Lefèvre", "Girard"])
+
+# --- output vocabularies: codes stay small integers until the rows are written ----------------
+IMAGING_MODALITIES = ("ct", "fdg_pet_ct", "brain_mri", "brain_ct", "bone_scan")
+IMG = {m: i for i, m in enumerate(IMAGING_MODALITIES)}
+ORGAN_MODALITY_CODE = np.array([IMG[m] for m in ORGAN_MODALITY])
+EXAM_PURPOSES = ("staging", "response", "surveillance")
+# the immunotherapy variant of SD, PR, CR, PD is 4 further on (iRECIST)
+RESPONSES = ("SD", "PR", "CR", "PD", "iSD", "iPR", "iCR", "iCPD", "iUPD")
+RESP = {r: i for i, r in enumerate(RESPONSES)}
+ORGAN_IS_LUNG = ORGAN_NAME == "lung"
+ORGAN_IS_BONE = ORGAN_NAME == "bone"
+ORGAN_IS_BRAIN = ORGAN_NAME == "brain"
+ORGAN_LUNG_OR_PLEURA = np.isin(ORGAN_NAME, ("lung", "pleura"))
+ORGAN_LATERAL = np.isin(ORGAN_NAME, ("adrenal", "pleura"))
+LATERALITIES = ("left", "right", "midline")
+TECHNIQUES = ("sbrt", "srs", "imrt", "vmat", "3dcrt")
+SCHEME_TECHNIQUE_CODE = np.array([TECHNIQUES.index(t) for t in SCHEME_TECHNIQUE])
+RT_INTENTS = ("ablative", "consolidative", "palliative")
+TOXICITY_TERMS = tuple(dict.fromkeys(["Pneumonitis", "Esophagitis", *RT_TOXICITY_BY_ORGAN.values(),
+                                      *SYSTEMIC_TOXICITY.values()]))
+ORGAN_RT_TOXICITY_CODE = np.array([TOXICITY_TERMS.index(RT_TOXICITY_BY_ORGAN[o]) for o in ORGAN_NAME])
+ROLE_TOXICITY_CODE = np.array([TOXICITY_TERMS.index(SYSTEMIC_TOXICITY[r]) for r in ROLES])
