@@ -158,7 +158,8 @@ def mart_checks(p: ClinicalParameters = DEFAULT_PARAMETERS,
         _in_set(lo, "lf_status", (0, 1, 2)),
     ]
     ts = "toxicity_summary"
-    specs += [_between(ts, col, 1, 5) for col in ("max_grade_acute", "max_grade_late")]
+    # 0 = no adverse event in that window (pipelines/clinical/toxicity.py convention).
+    specs += [_between(ts, col, 0, 5) for col in ("max_grade_acute", "max_grade_late")]
     pf = "patient_followup"
     specs += [_between(pf, "followup_days", 0), _in_set(pf, "followup_event", (0, 1))]
     return specs
