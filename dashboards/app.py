@@ -24,12 +24,12 @@ PAGES = Path(__file__).resolve().parent / "views"  # not "pages/": see views/__i
 
 def main() -> None:
     disable_telemetry()
-    st.set_page_config(page_title="Oligometastatic NSCLC registry", page_icon="🫁", layout="wide")
+    st.set_page_config(page_title="Oligometastatic NSCLC registry", layout="wide")
     navigation = st.navigation(
         [
-            st.Page(PAGES / "study.py", title="Study view", icon="📊", url_path="study",
+            st.Page(PAGES / "study.py", title="Study view", icon=":material/bar_chart:", url_path="study",
                     default=True),
-            st.Page(PAGES / "survival.py", title="Survival", icon="📈", url_path="survival"),
+            st.Page(PAGES / "survival.py", title="Survival", icon=":material/show_chart:", url_path="survival"),
         ]
     )
     context = render_shell()

@@ -31,27 +31,34 @@ def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshol
     colors = [
         SELECTED if (not selected or label in selected) else UNSELECTED for label in labels
     ]
-    figure = go.Figure(
-        go.Bar(
-            x=labels,
-            y=heights.to_list(),
-            text=counts["count_label"].to_list(),
-            textposition="outside",
-            customdata=labels,
-            hovertemplate="%{x}: %{text} episodes<extra></extra>",
-            marker={
-                "color": colors,
-                "pattern": {"shape": ["/" if p else "" for p in protected.to_list()]},
-            },
-            cliponaxis=False,
-        )
+    # Long labels (OMD states, strategies) read better on horizontal bars.
+    horizontal = bool(labels) and max(len(label) for label in labels) > 12
+    values = heights.to_list()
+    bar = go.Bar(
+        x=values if horizontal else labels,
+        y=labels if horizontal else values,
+        orientation="h" if horizontal else "v",
+        text=counts["count_label"].to_list(),
+        textposition="outside",
+        customdata=labels,
+        hovertemplate="%{customdata}: %{text} episodes<extra></extra>",
+        marker={
+            "color": colors,
+            "pattern": {"shape": ["/" if p else "" for p in protected.to_list()]},
+        },
+        cliponaxis=False,
     )
+    figure = go.Figure(bar)
+    category_axis = {"type": "category", "automargin": True}
+    value_axis = {"visible": False}
+    if horizontal:
+        category_axis |= {"autorange": "reversed"}
     figure.update_layout(
         title={"text": title, "font": {"size": 14}},
-        height=260,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis={"visible": False},
-        xaxis={"type": "category", "tickangle": -30, "automargin": True},
+        height=max(260, 26 * len(labels) + 70) if horizontal else 260,
+        margin={"l": 10, "r": 30, "t": 40, "b": 10},
+        xaxis=value_axis if horizontal else category_axis | {"tickangle": 0},
+        yaxis=category_axis if horizontal else value_axis,
         clickmode="event+select",
         dragmode=False,
         showlegend=False,

@@ -17,8 +17,16 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboards.filters import FACETS_BY_COLUMN, apply_filters, grouping_columns, label_expr
+from dashboards.filters import (
+    FACETS,
+    FACETS_BY_COLUMN,
+    apply_filters,
+    grouping_columns,
+    label_expr,
+)
+from dashboards.study_stats import Headline, facet_bars, flow_steps, headline
 from dashboards.survival_analysis import SurvivalSummary, summarise
+from dashboards.table_one import table_one
 from pipelines import safe_sql
 from pipelines.settings import paths
 from pipelines.stats import landmark_cohort, landmark_days
@@ -250,3 +258,48 @@ def survival_summary(
     """The Survival page's analysis (`dashboards.survival_analysis.SurvivalSummary`)."""
     key = json.dumps(filters, sort_keys=True)
     return _survival(str(database), _stamp(database), key, request, threshold)
+
+
+# --- study view numbers, cached per batch and filter ---------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _study(
+    database: str, stamp: tuple, filters_key: str, threshold: int
+) -> tuple[pl.DataFrame, Headline, dict[str, pl.DataFrame], pl.DataFrame]:
+    del stamp
+    path = Path(database)
+    filters = json.loads(filters_key)
+    rows = cohort(path)
+    filtered = apply_filters(rows, filters).collect()
+    numbers = headline(filtered, read_mart(path, "patient_followup"), threshold)
+    bars = {facet.key: facet_bars(rows, filters, facet, threshold) for facet in FACETS}
+    steps = flow_steps(
+        read_mart(path, "cohort_attrition"),
+        numbers.n_patients if filters else None,
+        threshold,
+    )
+    return filtered, numbers, bars, steps
+
+
+def study_view(
+    database: Path, filters: dict, threshold: int
+) -> tuple[pl.DataFrame, Headline, dict[str, pl.DataFrame], pl.DataFrame]:
+    """(filtered episodes, Headline, {facet key: suppressed bar counts}, cohort-flow steps)."""
+    return _study(str(database), _stamp(database), json.dumps(filters, sort_keys=True),
+                  threshold)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _table_one(database: str, stamp: tuple, filters_key: str, group: str | None,
+               threshold: int) -> pl.DataFrame:
+    del stamp
+    rows = apply_filters(cohort(Path(database)), json.loads(filters_key))
+    return table_one(rows, group, threshold)
+
+
+def table_one_view(
+    database: Path, filters: dict, group: str | None, threshold: int
+) -> pl.DataFrame:
+    return _table_one(str(database), _stamp(database), json.dumps(filters, sort_keys=True),
+                      group, threshold)

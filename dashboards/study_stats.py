@@ -22,7 +22,8 @@ class Headline:
     episodes: str
     all_sites_treated: str
     all_sites_treated_percent: str | None
-    median_followup: str
+    median_followup: str  # months, or why it is not shown
+    median_followup_ci: str | None
     n_patients: int  # unsuppressed, for tests and captions that never show it alone
     n_episodes: int
 
@@ -41,30 +42,33 @@ def headline(filtered: pl.DataFrame, followup: pl.DataFrame, threshold: int) -> 
         else None
     )
     patients = followup.join(filtered.select("patient_id").unique(), on="patient_id")
+    followup_text = _followup_text(patients, threshold)
     return Headline(
         patients=format_count(n_patients, threshold),
         episodes=format_count(n_episodes, threshold),
         all_sites_treated=treated_label,
         all_sites_treated_percent=percent,
-        median_followup=_followup_text(patients, threshold),
+        median_followup=followup_text[0],
+        median_followup_ci=followup_text[1],
         n_patients=n_patients,
         n_episodes=n_episodes,
     )
 
 
-def _followup_text(patients: pl.DataFrame, threshold: int) -> str:
+def _followup_text(patients: pl.DataFrame, threshold: int) -> tuple[str, str | None]:
+    """('12.3 months', '95% CI 10.1–14.0'), or a reason and None."""
     if patients.height < threshold:
-        return "too few patients"
+        return "too few patients", None
     row = median_followup(patients).row(0, named=True)
     median = row["median_followup_months"]
     if median is None or math.isnan(median):
-        return "not reached"
+        return "not reached", None
     lower, upper = row["median_followup_ci_lower_months"], row["median_followup_ci_upper_months"]
 
     def text(x: Any) -> str:
         return "NR" if x is None or math.isnan(x) else f"{x:.1f}"
 
-    return f"{median:.1f} months (95% CI {text(lower)}–{text(upper)})"
+    return f"{median:.1f} months", f"95% CI {text(lower)}–{text(upper)}"
 
 
 def facet_bars(

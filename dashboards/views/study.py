@@ -8,38 +8,37 @@ from functools import partial
 import streamlit as st
 
 from dashboards import charts, data
-from dashboards.filters import FACETS, FACETS_BY_COLUMN, apply_filters, describe_filters
+from dashboards.filters import FACETS, FACETS_BY_COLUMN, describe_filters
 from dashboards.shell import page_context, select_from_chart
-from dashboards.study_stats import facet_bars, flow_steps, headline
-from dashboards.table_one import table_one
 
 CHART_COLUMNS = 3
 
 context = page_context()
-cohort = data.cohort(context.database)
-filtered = apply_filters(cohort, context.filters).collect()
-followup = data.read_mart(context.database, "patient_followup")
+filtered, numbers, bars_by_facet, steps = data.study_view(
+    context.database, context.filters, context.threshold
+)
 
 st.title("Study view")
 st.caption(f"Filter: {describe_filters(context.filters)}")
 
-numbers = headline(filtered, followup, context.threshold)
 columns = st.columns(4)
 columns[0].metric("Patients", numbers.patients)
 columns[1].metric("OMD episodes", numbers.episodes)
 columns[2].metric(
     "All sites treated", numbers.all_sites_treated, numbers.all_sites_treated_percent,
-    delta_color="off",
+    delta_color="off", delta_arrow="off",
 )
-columns[3].metric("Median follow-up (reverse KM)", numbers.median_followup)
+columns[3].metric(
+    "Median follow-up (reverse KM)", numbers.median_followup, numbers.median_followup_ci,
+    delta_color="off", delta_arrow="off",
+)
 
 st.subheader("Cohort")
 st.caption("OMD episodes per category. Click a bar (shift-click for several) to filter.")
 grid = st.columns(CHART_COLUMNS)
 for index, facet in enumerate(FACETS):
     selected = context.filters.get(facet.key, [])
-    bars = facet_bars(cohort, context.filters, facet, context.threshold)
-    figure = charts.facet_bar(bars, title=facet.title, selected=selected,
+    figure = charts.facet_bar(bars_by_facet[facet.key], title=facet.title, selected=selected,
                               threshold=context.threshold)
     # A new key whenever the facet's filter changes, so an old selection never lingers.
     chart_key = f"chart_{facet.key}_{abs(hash(tuple(selected)))}"
@@ -55,10 +54,6 @@ for index, facet in enumerate(FACETS):
 left, right = st.columns([2, 3])
 with left:
     st.subheader("Cohort flow")
-    attrition = data.read_mart(context.database, "cohort_attrition")
-    steps = flow_steps(
-        attrition, numbers.n_patients if context.filters else None, context.threshold
-    )
     st.plotly_chart(charts.cohort_flow(steps), config={"displayModeBar": False},
                     key="cohort_flow")
 with right:
@@ -69,8 +64,10 @@ with right:
         format_func=lambda c: FACETS_BY_COLUMN[c].title if c in FACETS_BY_COLUMN else c,
         key="table_one_group",
     )
-    table = table_one(filtered.lazy(), None if grouping == "(none)" else grouping,
-                      context.threshold)
+    table = data.table_one_view(
+        context.database, context.filters, None if grouping == "(none)" else grouping,
+        context.threshold,
+    )
     st.dataframe(table, hide_index=True, height=420, key="table_one")
 
 st.subheader("Episodes")

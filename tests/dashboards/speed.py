@@ -1,0 +1,81 @@
+"""Measure the study view's first render and a filter change in headless Chromium.
+
+    python -m tests.dashboards.fixtures --home /tmp/oligo-100k --patients 100000
+    python -m tests.dashboards.speed --home /tmp/oligo-100k
+
+Not a test (timings depend on the machine); the figures are written in docs/dashboards.md.
+"First render" is from navigation to the headline counts and every chart drawn; "filter
+change" is from picking an OMD state to the new episode count and redrawn charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from tests.dashboards.browser import chromium, metric_value, serve
+
+CHARTS_DRAWN = (
+    "n => document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length >= n"
+)
+
+
+def _render(page, url: str, charts: int) -> float:
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    metric_value(page, "OMD episodes").wait_for(timeout=120_000)
+    page.wait_for_function(CHARTS_DRAWN, arg=charts, timeout=120_000)
+    return time.perf_counter() - start
+
+
+def _filter_change(page, state: str) -> float:
+    before = metric_value(page, "OMD episodes").inner_text()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("combobox", name="OMD state").click()
+    option = page.get_by_role("option", name=state, exact=True)
+    option.wait_for()
+    start = time.perf_counter()
+    option.click()
+    page.wait_for_function(
+        "([before]) => { const v = [...document.querySelectorAll('[data-testid=stMetric]')]"
+        ".find(m => m.innerText.includes('OMD episodes'));"
+        " return v && v.querySelector('[data-testid=stMetricValue]').innerText !== before; }",
+        arg=[before],
+        timeout=120_000,
+    )
+    page.wait_for_load_state("networkidle")
+    elapsed = time.perf_counter() - start
+    page.keyboard.press("Escape")
+    return elapsed
+
+
+def measure(home: Path, repeats: int) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {"cold": [], "first": [], "filter": []}
+    log = Path("test-artifacts/dashboards/speed-streamlit.log")
+    with serve(home, log) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        results["cold"].append(_render(page, url, 12))  # first visitor: cache empty
+        for _ in range(repeats):
+            fresh = browser.new_page(viewport={"width": 1440, "height": 1000})
+            results["first"].append(_render(fresh, url, 12))
+            for state in ("synchronous_omd", "repeat_oligoprogression"):
+                results["filter"].append(_filter_change(fresh, state))
+            fresh.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    results = measure(args.home, args.repeats)
+    for name, values in results.items():
+        print(f"{name}: median {statistics.median(values):.2f} s  "
+              f"(all: {', '.join(f'{v:.2f}' for v in values)})")
+
+
+if __name__ == "__main__":
+    main()

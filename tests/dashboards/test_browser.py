@@ -1,0 +1,107 @@
+"""The main journey in a real headless Chromium (Debian's, driven by Playwright): open the
+study view, filter by OMD state, read the episode count, download the CSV, open Survival,
+read a median. Screenshots go to docs/screenshots/ (referenced by the docs) and to
+test-artifacts/.
+
+Needs /usr/bin/chromium: skipped without it, except under CI=true where that is a failure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+
+import duckdb
+import pytest
+from lifelines import KaplanMeierFitter
+
+from tests.dashboards.browser import CHROMIUM, REPO, choose_filter, chromium, metric_value, serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+SCREENSHOTS = REPO / "docs" / "screenshots"
+ARTIFACTS = REPO / "test-artifacts" / "dashboards"
+STATE = "synchronous_omd"
+
+
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing (install Debian's chromium: `make browser`)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(target), full_page=True)
+    shutil.copyfile(target, SCREENSHOTS / f"{name}.png")
+
+
+def expected_numbers(warehouse) -> tuple[int, int, float]:
+    """Episodes in the state, all episodes, and the OS median (months) of the state's first
+    episodes treated with LCT of all sites, straight from the published file."""
+    with duckdb.connect(str(warehouse.paths.current), read_only=True) as con:
+        (in_state,) = con.execute(
+            "SELECT count(*) FROM marts.episode_cohort WHERE omd_state = ?", [STATE]
+        ).fetchone()
+        (total,) = con.execute("SELECT count(*) FROM marts.episode_cohort").fetchone()
+        rows = con.execute(
+            "SELECT o.os_days, o.os_event::INT FROM marts.episode_outcomes o "
+            "JOIN marts.episode_cohort c USING (episode_id) WHERE o.origin = 'episode' "
+            "AND c.is_first_episode AND c.omd_state = ? AND c.treatment_strategy = ?",
+            [STATE, "lct_all_sites"],
+        ).fetchall()
+    times, events = zip(*rows, strict=True)
+    median = KaplanMeierFitter().fit(times, events).median_survival_time_ / 30.4375
+    return in_state, total, median
+
+
+def test_main_journey_in_chromium(warehouse):
+    require_chromium()
+    in_state, total, median = expected_numbers(warehouse)
+    with serve(warehouse.home, ARTIFACTS / "streamlit.log") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 1700}, accept_downloads=True)
+        page.goto(url, wait_until="domcontentloaded")
+        episodes = metric_value(page, "OMD episodes")
+        episodes.wait_for(timeout=60_000)
+        assert episodes.inner_text() == f"{total:,}"
+        page.get_by_text("Cohort flow").wait_for()
+        page.wait_for_timeout(1500)  # let the charts finish drawing for the screenshot
+        shoot(page, "study-view")
+
+        choose_filter(page, "OMD state", STATE)
+        page.wait_for_function(
+            "([label, want]) => [...document.querySelectorAll('[data-testid=stMetric]')]"
+            ".some(m => m.innerText.includes(label) && "
+            "m.querySelector('[data-testid=stMetricValue]').innerText === want)",
+            arg=["OMD episodes", f"{in_state:,}"],
+            timeout=30_000,
+        )
+        assert f"omd_state={STATE}" in page.url
+        page.wait_for_timeout(1500)
+        shoot(page, "study-view-filtered")
+
+        with page.expect_download(timeout=30_000) as download_info:
+            page.get_by_role("button", name="Download the filtered episodes (CSV)").click()
+        download = download_info.value
+        saved = ARTIFACTS / "episodes.csv"
+        download.save_as(saved)
+        rows = list(csv.DictReader(io.StringIO(saved.read_text())))
+        assert len(rows) == in_state
+        assert {row["omd_state"] for row in rows} == {STATE}
+
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Survival").click()
+        median_line = page.get_by_text(re.compile(r"Median, lct_all_sites:"))
+        median_line.wait_for(timeout=60_000)
+        assert median_line.inner_text().split(": ", 1)[1].startswith(f"{median:.1f} (")
+        assert f"omd_state={STATE}" in page.url  # the filter follows to the other page
+        page.get_by_text("numbers at risk under the plot").wait_for()
+        page.wait_for_timeout(1500)
+        shoot(page, "survival")
