@@ -19,15 +19,16 @@ def main(args: argparse.Namespace) -> int:
     if not ops.exists():
         print(f"no run yet: {ops} does not exist. Run `oligo run` first.")
         return 1
+    # The file is named ops.duckdb: its catalog `ops` shadows the schema, so qualify fully.
     with duckdb.connect(str(ops), read_only=True) as con:
         run = con.execute(
             "SELECT run_id, batch_id, status, started_at, finished_at, message "
-            "FROM ops.runs ORDER BY started_at DESC LIMIT 1").fetchone()
+            "FROM ops.ops.runs ORDER BY started_at DESC LIMIT 1").fetchone()
         batches = con.execute(
-            "SELECT batch_id, data_cutoff_date, status, published_at FROM ops.batches "
+            "SELECT batch_id, data_cutoff_date, status, published_at FROM ops.ops.batches "
             "ORDER BY data_cutoff_date NULLS LAST, batch_id").fetchall()
         steps = con.execute(
-            "SELECT step, status, round(duration_seconds, 2) FROM ops.run_steps "
+            "SELECT step, status, round(duration_seconds, 2) FROM ops.ops.run_steps "
             "WHERE run_id = ? ORDER BY started_at", [run[0]]).fetchall() if run else []
     if run:
         print(f"latest run {run[0]}\n  batch {run[1]}: {run[2]} ({run[3]} -> {run[4]})\n"
