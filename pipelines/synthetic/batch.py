@@ -17,6 +17,7 @@ import polars as pl
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.tables import CONTRACT_VERSION, TABLES
 from pipelines.synthetic import rows as R
+from pipelines.synthetic import truth as T
 from pipelines.synthetic import vocab as V
 from pipelines.synthetic.calendar import NEVER, day_number
 from pipelines.synthetic.defects import DEFECT_COLUMNS, inject_defects, inject_identifier
@@ -32,7 +33,7 @@ from pipelines.synthetic.journeys import (
     simulate,
 )
 from pipelines.synthetic.text import header, to_text
-from pipelines.synthetic.truth import KINDS, derive_truth
+from pipelines.synthetic.truth import derive_truth
 from pipelines.synthetic.writers import FIRST_ROW_NUMBER, WRITERS
 
 REGISTRY_NAME = "synthetic-oligo-registry"
@@ -84,53 +85,58 @@ def _chunk_tables(spec: BatchSpec, first: int, n: int) -> tuple[dict[str, pl.Dat
     return text, truth, pids, chunk
 
 
+POPULATION_REASONS = ("nsclc", "unclassifiable_ambiguous_primary", "excluded_sclc", "excluded_lcnec_carcinoid")
+# outside the NSCLC population the reason replaces the OMD state
+OMD_OUT = (*T.OMD_STATES, *POPULATION_REASONS[1:])
+FOLLOWUP_EVENTS = ("none", "new_oligo", "new_poly", "local_failure", "untreated_lesion_growth")
+
+
 def _population_reason(chunk) -> np.ndarray:
+    """Codes into POPULATION_REASONS."""
     group = V.HISTOLOGY_GROUP[chunk.p["histology"]]
-    return np.select(
-        [chunk.p["two_primaries"], group == "small_cell", np.isin(group, ("lcnec", "carcinoid"))],
-        ["unclassifiable_ambiguous_primary", "excluded_sclc", "excluded_lcnec_carcinoid"], "nsclc")
+    return np.select([chunk.p["two_primaries"], group == "small_cell", np.isin(group, ("lcnec", "carcinoid"))],
+                     [1, 2, 3], 0)
 
 
 def _truth_frames(chunk, truth: dict, pids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
     p = chunk.p
     reason = _population_reason(chunk)
     a = chunk.assessments
-
-    def day(x):
-        return R._dates(x)
-
+    day = R._dates
+    decode = R.decode
     journeys = pl.DataFrame({
-        "patient_id": pids, "scenario": np.asarray(SCENARIOS)[p["scenario"]],
-        "population_reason": reason, "histology_group": V.HISTOLOGY_GROUP[p["histology"]],
-        "intended_arm": np.asarray(ARMS)[p["arm"]],
+        "patient_id": pids, "scenario": decode(p["scenario"], SCENARIOS),
+        "population_reason": decode(reason, POPULATION_REASONS),
+        "histology_group": decode(p["histology"], V.HISTOLOGY_GROUP),
+        "intended_arm": decode(p["arm"], ARMS),
         "diagnosis_date": day(p["dx"]), "diagnosis_date_partial": p["partial_dx"],
         "first_metastatic_date": day(p["t1"]), "index_episode_date": day(np.where(p["arm"] > 0, p["t_ep"], NEVER)),
         "followup_event_date": day(p["t2"]),
-        "followup_event_type": np.array(["none", "new_oligo", "new_poly", "local_failure", "untreated_lesion_growth"])[p["ev_type"] + 1],
+        "followup_event_type": decode(p["ev_type"] + 1, FOLLOWUP_EVENTS),
         "is_dead": p["dead"], "death_date": day(p["death"]), "is_lost_to_followup": p["lost"],
         "last_contact_date": day(p["end"]), "has_unconfirmed_progression": p["iupd"],
-        "line1_regimen": pl.Series(np.where(p["l1"] >= 0, np.asarray(V.REGIMEN_NAMES)[np.maximum(p["l1"], 0)], "")).replace("", None),
-        "line2_regimen": pl.Series(np.where(p["l2"] >= 0, np.asarray(V.REGIMEN_NAMES)[np.maximum(p["l2"], 0)], "")).replace("", None),
+        "line1_regimen": decode(p["l1"], V.REGIMEN_NAMES),
+        "line2_regimen": decode(p["l2"], V.REGIMEN_NAMES),
     })
     pi, j = np.nonzero(a.exists)
     omd = truth["omd_state"][pi, j]
     override = reason[pi]
-    omd = np.where((omd != "") & (override != "nsclc"), override, omd)
+    nsclc = override == 0
+    omd = np.where((omd >= 0) & ~nsclc, len(T.OMD_STATES) + override - 1, omd)
     assessments = pl.DataFrame({
         "patient_id": pids.gather(pi), "assessment_number": j + 1,
-        "assessment_date": day(a["date"][pi, j]), "assessment_kind": KINDS[a["kind"][pi, j]],
-        "intended_assessment_state": truth["state"][pi, j],
-        "intended_omd_state": pl.Series(omd).replace("", None),
-        "intended_omd_family": pl.Series(np.where(override == "nsclc", truth["family"][pi, j], "")).replace("", None),
+        "assessment_date": day(a["date"][pi, j]), "assessment_kind": decode(a["kind"][pi, j], T.KINDS),
+        "intended_assessment_state": decode(truth["state"][pi, j], T.STATES),
+        "intended_omd_state": decode(omd, OMD_OUT),
+        "intended_omd_family": decode(np.where(nsclc, truth["family"][pi, j], -1), T.FAMILIES),
         "n_lesions": truth["n_lesions"][pi, j], "n_organs": truth["n_organs"][pi, j],
         "n_stable_lesions": truth["n_stable"][pi, j], "on_systemic_therapy": truth["on_therapy"][pi, j],
         "has_progression": truth["has_progression"][pi, j],
         "intended_all_sites_treated": truth["all_sites_treated"][pi, j],
-        "intended_is_eortc_som_nsclc": pl.Series(truth["eortc"][pi, j]).replace_strict(
-            {"true": True, "false": False}, default=None, return_dtype=pl.Boolean),
-        "intended_eortc_failed_criterion": pl.Series(truth["eortc_failed"][pi, j]).replace("", None),
+        "intended_is_eortc_som_nsclc": R._bool_or_null(truth["eortc"][pi, j]),
+        "intended_eortc_failed_criterion": decode(truth["eortc_failed"][pi, j], T.EORTC_CRITERIA),
         "months_from_diagnosis": truth["months"][pi, j],
-        "population_reason": override,
+        "population_reason": decode(override, POPULATION_REASONS),
     })
     return journeys, assessments
 

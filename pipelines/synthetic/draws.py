@@ -23,13 +23,13 @@ class Draws:
             raise ValueError("chunks start on a block boundary")
         first_block = first_patient // BLOCK_SIZE
         n_blocks = -(-n // BLOCK_SIZE)
-        blocks = [
-            np.random.default_rng([seed, stream, first_block + b]).random(
-                (BLOCK_SIZE, N_UNIFORMS), dtype=np.float32
-            )
-            for b in range(n_blocks)
-        ]
-        self._u = np.concatenate(blocks)[:n] if blocks else np.zeros((0, N_UNIFORMS), np.float32)
+        # held column-major (one contiguous row per uniform): each draw reads one stretch of memory
+        self._u = np.empty((N_UNIFORMS, n_blocks * BLOCK_SIZE), dtype=np.float32)
+        for b in range(n_blocks):
+            block = np.random.default_rng([seed, stream, first_block + b]).random(
+                (BLOCK_SIZE, N_UNIFORMS), dtype=np.float32)
+            self._u[:, b * BLOCK_SIZE:(b + 1) * BLOCK_SIZE] = block.T
+        self._u = self._u[:, :n]
         self._next = 0
         self.n = n
 
@@ -38,9 +38,9 @@ class Draws:
         w = 1 if width is None else width
         if self._next + w > N_UNIFORMS:
             raise RuntimeError("N_UNIFORMS too small for the journey model")
-        cols = self._u[:, self._next:self._next + w].astype(np.float64)
+        rows = self._u[self._next:self._next + w]
         self._next += w
-        return cols[:, 0] if width is None else cols
+        return rows[0].astype(np.float64) if width is None else np.ascontiguousarray(rows.T, dtype=np.float64)
 
 
 def choice(u: np.ndarray, probabilities) -> np.ndarray:

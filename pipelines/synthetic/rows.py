@@ -26,8 +26,7 @@ def patient_ids(numbers: np.ndarray) -> pl.Series:
 
 
 def _masked(values, missing: np.ndarray) -> pl.Series:
-    s = pl.Series(values)
-    return s.zip_with(pl.Series(~np.asarray(missing)), pl.Series([None] * len(s), dtype=s.dtype))
+    return pl.select(pl.when(pl.lit(pl.Series(~np.asarray(missing)))).then(pl.lit(pl.Series(values)))).to_series()
 
 
 def _dates(days: np.ndarray) -> pl.Series:

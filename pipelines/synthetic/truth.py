@@ -16,9 +16,21 @@ from pipelines.synthetic import vocab as V
 from pipelines.synthetic.calendar import add_months, month_end, month_start
 from pipelines.synthetic.journeys import Chunk
 
-KINDS = np.array(["detection", "progression", "treatment_decision"])
+KINDS = ("detection", "progression", "treatment_decision")
 # detections of one group lie within 21 days of its first; 30 keeps well inside grouping_days
 GROUP_SPAN_DAYS = 30
+
+# the truth is held as small integer codes into these vocabularies (-1: none)
+STATES = ("none", "oligo", "poly", "not_omd_diffuse")
+FAMILIES = ("de_novo", "induced", "repeat")
+SUFFIXES = ("oligorecurrence", "oligoprogression", "oligopersistence")
+OMD_STATES = (
+    "synchronous_omd", "unclassifiable_imputed_date", "unclassifiable_metachronous_persistence",
+    "metachronous_oligorecurrence", "metachronous_oligoprogression",
+    *(f"{f}_{s}" for f in FAMILIES[1:] for s in SUFFIXES),
+)
+SYNCHRONOUS, IMPUTED_DATE, METACHRONOUS_PERSISTENCE, METACHRONOUS = 0, 1, 2, 3
+EORTC_CRITERIA = ("initial_staging", "lesion_organ_count", "diffuse_disease", "fdg_pet_ct", "brain_mri")
 
 
 def on_systemic_therapy(chunk: Chunk, t: np.ndarray, p: ClinicalParameters) -> np.ndarray:
@@ -29,12 +41,14 @@ def on_systemic_therapy(chunk: Chunk, t: np.ndarray, p: ClinicalParameters) -> n
 
 
 def _n_organs(mask: np.ndarray, organ: np.ndarray) -> np.ndarray:
-    keys = V.ORGAN_KEY[organ]
-    return sum(((keys == k) & mask).any(axis=1).astype(np.int64) for k in range(V.N_ORGAN_KEYS))
+    """Distinct organ-counting keys among the masked lesions (one bit per key)."""
+    bits = np.where(mask, np.left_shift(1, V.ORGAN_KEY[organ]), 0)
+    return np.bitwise_count(np.bitwise_or.reduce(bits, axis=1)).astype(np.int64)
 
 
 def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETERS) -> dict[str, np.ndarray]:
-    """Arrays of shape (n, 3), one column per planned assessment."""
+    """Arrays of shape (n, 3), one column per planned assessment; states as codes into STATES,
+    OMD_STATES, FAMILIES, EORTC_CRITERIA; the EORTC flag as 1 / 0 / -1 (not synchronous)."""
     les, a = chunk.lesions, chunk.assessments
     n = chunk.n
     dx = chunk.p["dx"]
@@ -44,6 +58,15 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
     prior_poly = np.zeros(n, dtype=bool)
     prior_omd = np.zeros(n, dtype=bool)
     ex, det, res, treat, prog = les.exists, les["det"], les["res"], les["treat"], les["prog"]
+    partial = chunk.p["partial_dx"]
+    imputed_dx = np.where(partial, month_start(dx) + 14, dx)
+    sync_limit = add_months(dx, p.synchronous_months)
+    sync_lo_limit = add_months(month_start(dx), p.synchronous_months)
+    sync_hi_limit = add_months(month_end(dx), p.synchronous_months)
+    im_mod, im_date, im_ex = imaging
+    brain_ok = ("brain_mri", "brain_ct") if p.allow_brain_ct else ("brain_mri",)
+    is_pet = im_ex & (im_mod == V.IMG["fdg_pet_ct"])
+    is_brain = im_ex & np.isin(im_mod, [V.IMG[m] for m in brain_ok])
     for j in range(a.exists.shape[1]):
         ok = a.exists[:, j]
         t = np.where(ok, a["date"][:, j], 0)[:, None]
@@ -58,45 +81,38 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
         count = counted.sum(axis=1)
         stable = np.where(use_prog, active.sum(axis=1) - count, 0)
         diffuse = (active & les["diffuse"]).any(axis=1)
-        state = np.select([diffuse, count > p.max_lesions, count >= 1], ["not_omd_diffuse", "poly", "oligo"], "none")
+        state = np.select([diffuse, count > p.max_lesions, count >= 1], [3, 2, 1], 0)
         organs = _n_organs(counted, les["organ"])
         if p.max_organs is not None:
-            state = np.where((state == "oligo") & (organs > p.max_organs), "poly", state)
-        state = np.where(ok, state, "")
+            state = np.where((state == 1) & (organs > p.max_organs), 2, state)
+        state = np.where(ok, state, -1)
         # synchronous split on calendar months; a partial diagnosis date may make it depend on the day
-        sync_at = t[:, 0] <= add_months(dx, p.synchronous_months)
-        partial = chunk.p["partial_dx"]
-        sync_lo = t[:, 0] <= add_months(month_start(dx), p.synchronous_months)
-        sync_hi = t[:, 0] <= add_months(month_end(dx), p.synchronous_months)
-        depends = partial & (sync_lo != sync_hi)
-        family = np.select([prior_poly, prior_omd], ["induced", "repeat"], "de_novo")
-        suffix = np.where(~on, "oligorecurrence", np.where(has_prog, "oligoprogression", "oligopersistence"))
-        omd = np.where(family == "de_novo",
-                       np.select([depends, sync_at], ["unclassifiable_imputed_date", "synchronous_omd"],
-                                 np.where(suffix == "oligopersistence", "unclassifiable_metachronous_persistence",
-                                          np.char.add("metachronous_", suffix))),
-                       np.char.add(np.char.add(family, "_"), suffix))
-        is_oligo = state == "oligo"
-        omd = np.where(is_oligo, omd, "")
+        sync_at = t[:, 0] <= sync_limit
+        depends = partial & ((t[:, 0] <= sync_lo_limit) != (t[:, 0] <= sync_hi_limit))
+        family = np.select([prior_poly, prior_omd], [1, 2], 0)
+        suffix = np.where(~on, 0, np.where(has_prog, 1, 2))
+        omd = np.where(family == 0,
+                       np.select([depends, sync_at], [IMPUTED_DATE, SYNCHRONOUS],
+                                 np.where(suffix == 2, METACHRONOUS_PERSISTENCE, METACHRONOUS + suffix)),
+                       METACHRONOUS + 2 + 3 * (family - 1) + suffix)
+        is_oligo = state == 1
+        omd = np.where(is_oligo, omd, -1)
         # radical local therapy of every counted lesion within [t - 30, t + lct_window_days]
         in_window = (treat >= t - p.lct_before_days) & (treat <= t + p.lct_window_days)
         all_treated = is_oligo & ~(counted & ~in_window).any(axis=1)
         # EORTC-LCG 2019 on synchronous episodes: first failing criterion
-        imputed_dx = np.where(partial, month_start(dx) + 14, dx)
-        lo, hi = t[:, 0] - p.staging_imaging_before_days, t[:, 0] + p.staging_imaging_after_days
-        im_mod, im_date, im_ex = imaging
-        in_win = im_ex & (im_date >= lo[:, None]) & (im_date <= hi[:, None])
-        has_pet = (in_win & (im_mod == V.IMG["fdg_pet_ct"])).any(axis=1)
-        brain_ok = ("brain_mri", "brain_ct") if p.allow_brain_ct else ("brain_mri",)
-        has_brain = (in_win & np.isin(im_mod, [V.IMG[m] for m in brain_ok])).any(axis=1)
+        lo, hi = t - p.staging_imaging_before_days, t + p.staging_imaging_after_days
+        in_win = (im_date >= lo) & (im_date <= hi)
+        has_pet = (in_win & is_pet).any(axis=1)
+        has_brain = (in_win & is_brain).any(axis=1)
         failed = np.select(
             [t[:, 0] > imputed_dx + p.staging_window_after_days,
              (count > p.eortc_max_lesions) | (organs > p.eortc_max_organs),
              diffuse, ~has_pet, ~has_brain],
-            ["initial_staging", "lesion_organ_count", "diffuse_disease", "fdg_pet_ct", "brain_mri"], "")
-        is_sync = omd == "synchronous_omd"
-        out["eortc"].append(np.where(is_sync, np.where(failed == "", "true", "false"), ""))
-        out["eortc_failed"].append(np.where(is_sync, failed, ""))
+            [0, 1, 2, 3, 4], -1)
+        is_sync = omd == SYNCHRONOUS
+        out["eortc"].append(np.where(is_sync, (failed < 0).astype(np.int64), -1))
+        out["eortc_failed"].append(np.where(is_sync, failed, -1))
         out["state"].append(state)
         out["n_lesions"].append(np.where(ok, count, 0))
         out["n_organs"].append(np.where(ok, organs, 0))
@@ -104,9 +120,10 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
         out["on_therapy"].append(on & ok)
         out["has_progression"].append(has_prog & ok)
         out["omd_state"].append(omd)
-        out["family"].append(np.where(is_oligo & ~np.char.startswith(omd, "unclassifiable"), family, ""))
+        classified = is_oligo & (omd != IMPUTED_DATE) & (omd != METACHRONOUS_PERSISTENCE)
+        out["family"].append(np.where(classified, family, -1))
         out["all_sites_treated"].append(all_treated)
         out["months"].append(np.where(ok, (t[:, 0] - dx) / p.days_per_month, np.nan))
-        prior_poly |= ok & np.isin(state, ("poly", "not_omd_diffuse"))
+        prior_poly |= ok & ((state == 2) | (state == 3))
         prior_omd |= ok & is_oligo
     return {k: np.stack(v, axis=1) for k, v in out.items()}
