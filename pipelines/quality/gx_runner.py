@@ -15,10 +15,10 @@ import duckdb
 from pipelines.quality.outcome import CheckOutcome
 from pipelines.quality.relations import (
     Relations,
-    has_patient_column,
-    key_columns,
+    patient_expression,
     qualified,
     quote_ident,
+    record_key_expression,
 )
 from pipelines.quality.specs import CheckSpec
 
@@ -36,7 +36,12 @@ def _gx():
 
     disable_telemetry()
     import great_expectations as gx
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # GX fingerprints every frame under HASH_THRESHOLD bytes with pandas hashing (a batch
+    # marker we never read); on a million rows that costs more than the expectations.
+    if hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        pandas_execution_engine.HASH_THRESHOLD = 0
     return gx
 
 
@@ -63,19 +68,20 @@ def _expectation(spec: CheckSpec):
 
 def run_gx_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec], relations: Relations,
                   max_failing_rows: int) -> list[CheckOutcome]:
-    """Validate the expectations of one table in one GX run; one outcome per spec."""
+    """Validate the expectations of one table in one GX run; one outcome per spec.
+
+    The frame holds only the checked columns, indexed by DuckDB's `rowid`; the keys of the
+    failing rows (usually none) are then looked up in DuckDB by rowid."""
     if not specs:
         return []
     table = specs[0].table
     assert all(s.table == table for s in specs), "one table per GX run"
     started = time.perf_counter()
-    index_columns = [*key_columns(table)]
-    if has_patient_column(table) and "patient_id" not in index_columns:
-        index_columns.append("patient_id")
-    columns = list(dict.fromkeys([*index_columns, *(s.column for s in specs)]))
+    relation = qualified(relations[table])
+    columns = list(dict.fromkeys(s.column for s in specs))
     frame = con.sql(
-        f"select {', '.join(quote_ident(c) for c in columns)} from {qualified(relations[table])}"
-    ).df()
+        f"select rowid as _rowid, {', '.join(quote_ident(c) for c in columns)} from {relation}"
+    ).df().set_index("_rowid")
 
     gx = _gx()
     batch = _whole_frame_batch_definition().get_batch(batch_parameters={"dataframe": frame})
@@ -83,13 +89,11 @@ def run_gx_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec], relati
     suite = gx.ExpectationSuite(name=f"dq_{table}", expectations=[_expectation(s) for s in specs])
     result = batch.validate(
         suite,
-        result_format={"result_format": "COMPLETE",
-                       "unexpected_index_column_names": index_columns,
+        result_format={"result_format": "COMPLETE", "partial_unexpected_count": 0,
                        "return_unexpected_index_query": False},
     )
     by_id = {r.expectation_config.meta["check_id"]: r for r in result.results}
     seconds = (time.perf_counter() - started) / len(specs)
-    key_names = key_columns(table)
     outcomes = []
     for spec in specs:
         r = by_id[spec.check_id]
@@ -97,9 +101,23 @@ def run_gx_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec], relati
             raise RuntimeError(f"{spec.check_id}: {r.exception_info.get('exception_message')}")
         failing = int(r.result.get("unexpected_count") or 0)
         total = int(r.result.get("element_count") or len(frame))
-        keys = [
-            ("|".join(str(row.get(k)) for k in key_names), row.get("patient_id"))
-            for row in (r.result.get("unexpected_index_list") or [])[:max_failing_rows]
-        ]
+        rowids = sorted(_rowid(i) for i in (r.result.get("unexpected_index_list") or []))
+        keys = _keys_of_rows(con, table, relation, rowids[:max_failing_rows]) if rowids else []
         outcomes.append(CheckOutcome(spec, failing, total, keys, seconds))
     return outcomes
+
+
+def _rowid(index_entry) -> int:
+    """GX reports a failing row as its index value, or as a {index name: value} dict."""
+    if isinstance(index_entry, dict):
+        index_entry = index_entry.get("_rowid", next(iter(index_entry.values())))
+    return int(index_entry)
+
+
+def _keys_of_rows(con: duckdb.DuckDBPyConnection, table: str, relation: str,
+                  rowids: list[int]) -> list[tuple[str | None, str | None]]:
+    return [tuple(row) for row in con.execute(
+        f"select {record_key_expression(table)}, {patient_expression(table)} from {relation} "
+        "where list_contains($rowids, rowid) order by rowid",
+        {"rowids": rowids},
+    ).fetchall()]
