@@ -6,7 +6,6 @@ and, for a messy batch, `<batch_id>.defects.csv`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,14 +140,6 @@ def _truth_frames(chunk, truth: dict, pids: pl.Series) -> tuple[pl.DataFrame, pl
     return journeys, assessments
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def generate_batch(spec: BatchSpec) -> BatchResult:
     """Write the batch, its manifest, its truth and (messy) its defect list."""
     from pipelines.contract.dialects import DEFAULT
@@ -190,7 +181,7 @@ def generate_batch(spec: BatchSpec) -> BatchResult:
     manifest = {
         "contract_version": CONTRACT_VERSION, "registry": REGISTRY_NAME, "batch_id": batch_id,
         "data_cutoff_date": spec.cutoff.isoformat(),
-        "files": {w.path.name: {"rows": w.rows, "sha256": _sha256(w.path)} for w in writers.values()},
+        "files": {w.path.name: {"rows": w.rows, "sha256": w.sha256()} for w in writers.values()},
     }
     (batch_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     pl.concat(journeys_parts).write_parquet(truth_dir / "journeys.parquet")

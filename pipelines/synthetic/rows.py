@@ -7,6 +7,7 @@ Ids are plain registry-style ids derived from the patient number and the slot
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -40,9 +41,14 @@ class Coded(NamedTuple):
     values: tuple
 
 
+@functools.cache
+def _vocabulary(values: tuple) -> pl.Series:
+    return pl.Series([*values, None], dtype=pl.String)
+
+
 def decode(idx: np.ndarray, values) -> pl.Series:
     """Codes -> text in one gather from the vocabulary (-1 -> null)."""
-    voc = pl.Series([*values, None], dtype=pl.String)
+    voc = _vocabulary(tuple(values))
     idx = np.asarray(idx)
     return voc.gather(np.where(idx < 0, len(values), idx).astype(np.uint32))
 
@@ -56,19 +62,40 @@ def _bool_or_null(code: np.ndarray) -> pl.Series:
 def _flat(s: Slots, pids: pl.Series, fields: dict) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """Rows of the existing slots only: patient index, slot index and the chosen fields
     (numbers and dates gathered, codes decoded after the gather)."""
-    pi, si = np.nonzero(s.exists)
+    flat = np.flatnonzero(s.exists)
+    pi, si = np.divmod(flat, s.exists.shape[1])
     data = {"patient_id": pids.gather(pi), "slot": pl.Series(si + 1)}
     for name, arr in fields.items():
         if isinstance(arr, Coded):
-            data[name] = decode(arr.idx[pi, si], arr.values)
+            data[name] = decode(_take(arr.idx, flat, pi, si), arr.values)
             continue
-        v = arr[pi, si]
+        v = _take(arr, flat, pi, si)
         data[name] = _dates(v) if name.endswith("_date") and v.dtype.kind in "iu" else pl.Series(v)
     return pl.DataFrame(data), pi, si
 
 
-def _key(df: pl.DataFrame, prefix: str, width: int = 2, col: str = "slot") -> pl.Expr:
-    return pl.col("patient_id") + f"-{prefix}" + pl.col(col).cast(pl.String).str.zfill(width)
+def _take(arr: np.ndarray, flat: np.ndarray, pi: np.ndarray, si: np.ndarray) -> np.ndarray:
+    """arr[pi, si], cheap for arrays broadcast along one axis."""
+    arr = np.asarray(arr)
+    if arr.strides[0] == 0:
+        return arr[0][si]
+    if arr.strides[1] == 0:
+        return arr[:, 0][pi]
+    return arr.reshape(-1)[flat] if arr.flags.c_contiguous else arr[pi, si]
+
+
+MAX_SLOT = 999
+
+
+@functools.cache
+def _suffixes(prefix: str, width: int) -> pl.Series:
+    return pl.Series([f"-{prefix}{i:0{width}d}" for i in range(MAX_SLOT + 1)])
+
+
+def _key(df: pl.DataFrame, prefix: str, width: int = 2, col: str = "slot", offset: int = 0) -> pl.Expr:
+    """patient id + "-" + prefix + the zero-padded slot number (a gather from a suffix table;
+    rows with a negative number are masked by the caller)."""
+    return pl.col("patient_id") + pl.lit(_suffixes(prefix, width)).gather((pl.col(col) + offset).clip(0, MAX_SLOT))
 
 
 def _finish(name: str, df: pl.DataFrame) -> pl.DataFrame:
@@ -292,7 +319,7 @@ def disease_events(chunk: Chunk, pids: pl.Series, draws: Draws) -> pl.DataFrame:
     df = df.with_columns(
         event_id=_key(df, "E"),
         lesion_id=pl.when(pl.col("lesion_slot") >= 0).then(
-            pl.col("patient_id") + "-M" + (pl.col("lesion_slot") + 1).cast(pl.String).str.zfill(2)),
+            _key(df, "M", col="lesion_slot", offset=1)),
         basis=pl.lit("imaging"),
         confirmed=_bool_or_null(df["confirmed"].to_numpy()),
     )
@@ -376,7 +403,7 @@ def local_therapy(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataF
         course_id=_key(rt, "R", col="course"),
         target=pl.when(pl.col("target_slot") == -1).then(pl.lit("primary"))
         .when(pl.col("target_slot") == -2).then(pl.lit("regional_nodes"))
-        .otherwise(pl.col("patient_id") + "-M" + (pl.col("target_slot") + 1).cast(pl.String).str.zfill(2)),
+        .otherwise(_key(rt, "M", col="target_slot", offset=1)),
     )
     # procedures: primary surgery and lesion surgery / thermal ablation
     by_proc = treated & (les["procedure"] >= 0)
@@ -395,7 +422,7 @@ def local_therapy(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataF
     lp = lp.with_columns(
         procedure_id=_key(lp, "S", col="num"),
         target=pl.when(pl.col("target_slot") == -1).then(pl.lit("primary"))
-        .otherwise(pl.col("patient_id") + "-M" + (pl.col("target_slot") + 1).cast(pl.String).str.zfill(2)),
+        .otherwise(_key(lp, "M", col="target_slot", offset=1)),
     )
     # thoracic radiotherapy course for the pneumonitis effect: first lung-lesion course, else primary
     thoracic_lesion = by_rt & V.ORGAN_THORACIC[les["organ"]]

@@ -23,9 +23,10 @@ def to_text(table_name: str, df: pl.DataFrame, dialect: Dialect, partial: pl.Ser
         col = pl.col(c.name)
         dtype = df.schema[c.name]
         if dtype == pl.Date:
-            e = col.dt.strftime(dialect.date_format)
+            e = pl.lit(date_text(df[c.name], dialect.date_format))
             if partial is not None and PARTIAL_DATE_COLUMNS.get(table_name) == c.name:
-                e = pl.when(pl.lit(partial)).then(col.dt.strftime(dialect.partial_date_formats[0])).otherwise(e)
+                e = pl.when(pl.lit(partial)).then(pl.lit(date_text(df[c.name], dialect.partial_date_formats[0]))) \
+                    .otherwise(e)
         elif dtype == pl.Boolean:
             e = pl.when(col).then(pl.lit(true_text)).when(~col).then(pl.lit(false_text))
         elif dtype.is_float():
@@ -36,6 +37,20 @@ def to_text(table_name: str, df: pl.DataFrame, dialect: Dialect, partial: pl.Ser
             e = col.cast(pl.String)
         exprs.append(e.alias(c.name))
     return df.select(exprs)
+
+
+MAX_LOOKUP_DAYS = 200_000
+
+
+def date_text(dates: pl.Series, fmt: str) -> pl.Series:
+    """Dates as text: one gather from the formatted days of the column's range (formatting
+    each distinct day once is far cheaper than formatting every row)."""
+    days = dates.cast(pl.Int32)
+    lo, hi = days.min(), days.max()
+    if lo is None or hi - lo > MAX_LOOKUP_DAYS:
+        return dates.dt.strftime(fmt)
+    table = pl.int_range(lo, hi + 1, dtype=pl.Int32, eager=True).cast(pl.Date).dt.strftime(fmt)
+    return table.gather(days - lo)
 
 
 def header(table_name: str, dialect: Dialect) -> list[str]:

@@ -40,10 +40,12 @@ def on_systemic_therapy(chunk: Chunk, t: np.ndarray, p: ClinicalParameters) -> n
     return (anti & (d["start"] < t[:, None]) & (d["end"] >= t[:, None] - p.systemic_gap_days)).any(axis=1)
 
 
-def _n_organs(mask: np.ndarray, organ: np.ndarray) -> np.ndarray:
-    """Distinct organ-counting keys among the masked lesions (one bit per key)."""
-    bits = np.where(mask, np.left_shift(1, V.ORGAN_KEY[organ]), 0)
-    return np.bitwise_count(np.bitwise_or.reduce(bits, axis=1)).astype(np.int64)
+def _n_organs(mask: np.ndarray, key_bits: np.ndarray) -> np.ndarray:
+    """Distinct organ-counting keys among the masked lesions (`key_bits`: one bit per key)."""
+    acc = np.zeros(mask.shape[0], dtype=key_bits.dtype)
+    for j in range(mask.shape[1]):
+        acc |= np.where(mask[:, j], key_bits[:, j], 0)
+    return np.bitwise_count(acc).astype(np.int64)
 
 
 def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETERS) -> dict[str, np.ndarray]:
@@ -59,6 +61,7 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
     prior_omd = np.zeros(n, dtype=bool)
     ex, det, res, treat, prog = les.exists, les["det"], les["res"], les["treat"], les["prog"]
     partial = chunk.p["partial_dx"]
+    key_bits = np.left_shift(np.uint16(1), V.ORGAN_KEY[les["organ"]].astype(np.uint16))
     imputed_dx = np.where(partial, month_start(dx) + 14, dx)
     sync_limit = add_months(dx, p.synchronous_months)
     sync_lo_limit = add_months(month_start(dx), p.synchronous_months)
@@ -82,7 +85,7 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
         stable = np.where(use_prog, active.sum(axis=1) - count, 0)
         diffuse = (active & les["diffuse"]).any(axis=1)
         state = np.select([diffuse, count > p.max_lesions, count >= 1], [3, 2, 1], 0)
-        organs = _n_organs(counted, les["organ"])
+        organs = _n_organs(counted, key_bits)
         if p.max_organs is not None:
             state = np.where((state == 1) & (organs > p.max_organs), 2, state)
         state = np.where(ok, state, -1)

@@ -5,6 +5,7 @@ groups, so the bytes do not depend on the chunk size) and XLSX (one sheet, small
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from pathlib import Path
 
@@ -30,13 +31,22 @@ class TableWriter:
     def close(self) -> None:
         pass
 
+    def sha256(self) -> str:
+        """Hex digest of the closed file."""
+        h = hashlib.sha256()
+        with self.path.open("rb") as f:
+            while block := f.read(1 << 20):
+                h.update(block)
+        return h.hexdigest()
+
 
 class CsvWriter(TableWriter):
     def __init__(self, path: Path, header: list[str], dialect: Dialect) -> None:
         super().__init__(path, header, dialect)
         self._f = path.open("wb")
+        self._hash = hashlib.sha256()  # hashed as written: the file is never read back
         if dialect.write_bom and dialect.encoding.startswith("utf"):
-            self._f.write("\ufeff".encode())
+            self._put("\ufeff".encode())
         self._write_text(pl.DataFrame({h: [] for h in header}, schema={h: pl.String for h in header}), True)
 
     def _write_text(self, df: pl.DataFrame, include_header: bool) -> None:
@@ -46,6 +56,10 @@ class CsvWriter(TableWriter):
         data = buf.getvalue()
         if self.dialect.encoding.lower() not in ("utf-8", "utf8"):
             data = data.decode("utf-8").encode(self.dialect.encoding)
+        self._put(data)
+
+    def _put(self, data: bytes) -> None:
+        self._hash.update(data)
         self._f.write(data)
 
     def write(self, df: pl.DataFrame) -> None:
@@ -54,6 +68,9 @@ class CsvWriter(TableWriter):
 
     def close(self) -> None:
         self._f.close()
+
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
 
 
 class ParquetWriter(TableWriter):
