@@ -161,12 +161,16 @@ def kaplan_meier_figure(
     figure.update_yaxes(title_text=y_title, range=[0, 1.02], row=1, col=1)
     figure.update_yaxes(title_text="At risk", type="category", autorange="reversed",
                         categoryorder="array", categoryarray=groups, row=2, col=1)
-    figure.update_xaxes(title_text="Months", row=2, col=1, rangemode="tozero")
-    figure.update_xaxes(showticklabels=True, row=1, col=1, rangemode="tozero")
+    # A little room left of 0 so the numbers at risk at time 0 are not cut in half.
+    last = max(curve["time_months"].max() or 0.0, at_risk["at_months"].max() or 0.0)
+    x_range = [-0.04 * last - 0.5, 1.03 * last + 0.5]
+    figure.update_xaxes(title_text="Months", row=2, col=1, range=x_range)
+    figure.update_xaxes(showticklabels=True, row=1, col=1, range=x_range)
     figure.update_layout(
-        title={"text": title}, height=560, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "y": 1.08, "x": 0}, hovermode="closest",
-        plot_bgcolor="white",
+        title={"text": title, "y": 0.98}, height=600,
+        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        hovermode="closest", plot_bgcolor="white",
     )
     return figure
 
