@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from pipelines.synthetic.truth import derive_truth
 from pipelines.synthetic.writers import FIRST_ROW_NUMBER, WRITERS
 
 REGISTRY_NAME = "synthetic-oligo-registry"
-DEFAULT_CHUNK_PATIENTS = 50_000
+DEFAULT_CHUNK_PATIENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,11 @@ def _truth_frames(chunk, truth: dict, pids: pl.Series) -> tuple[pl.DataFrame, pl
     return journeys, assessments
 
 
+def _write_chunk(writers: dict, text: dict[str, pl.DataFrame]) -> None:
+    for name, df in text.items():
+        writers[name].write(df)
+
+
 def generate_batch(spec: BatchSpec) -> BatchResult:
     """Write the batch, its manifest, its truth and (messy) its defect list."""
     from pipelines.contract.dialects import DEFAULT
@@ -160,21 +166,31 @@ def generate_batch(spec: BatchSpec) -> BatchResult:
         writers[t.name] = WRITERS[ext](batch_dir / f"{t.name}.{ext}", cols, dialect)
     chunk_patients = max(BLOCK_SIZE, -(-spec.chunk_patients // BLOCK_SIZE) * BLOCK_SIZE)
     journeys_parts, assessment_parts, defect_parts = [], [], []
-    for first in range(0, spec.patients, chunk_patients):
-        n = min(chunk_patients, spec.patients - first)
-        text, truth, pids, chunk = _chunk_tables(spec, first, n)
-        if spec.messy:
-            offsets = {name: writers[name].rows + FIRST_ROW_NUMBER[ext] for name in text}
-            text, defects = inject_defects(text, chunk, Draws(spec.seed, first, n, stream=1), dialect,
-                                           offsets, ext)
-            defect_parts.append(defects)
-        if spec.inject_identifier:
-            text["patients"] = inject_identifier(text["patients"], Draws(spec.seed, first, n, stream=2))
-        for name, df in text.items():
-            writers[name].write(df)
-        j, a = _truth_frames(chunk, truth, pids)
-        journeys_parts.append(j)
-        assessment_parts.append(a)
+    rows_before = dict.fromkeys(writers, 0)  # rows handed to each writer so far
+    # one writer thread: chunk k is written (Polars releases the GIL) while chunk k + 1 is
+    # simulated; a single worker keeps the writes in chunk order, and at most one chunk waits
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for first in range(0, spec.patients, chunk_patients):
+            n = min(chunk_patients, spec.patients - first)
+            text, truth, pids, chunk = _chunk_tables(spec, first, n)
+            if spec.messy:
+                offsets = {name: rows_before[name] + FIRST_ROW_NUMBER[ext] for name in text}
+                text, defects = inject_defects(text, chunk, Draws(spec.seed, first, n, stream=1), dialect,
+                                               offsets, ext)
+                defect_parts.append(defects)
+            if spec.inject_identifier:
+                text["patients"] = inject_identifier(text["patients"], Draws(spec.seed, first, n, stream=2))
+            for name, df in text.items():
+                rows_before[name] += df.height
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(_write_chunk, writers, text)
+            j, a = _truth_frames(chunk, truth, pids)
+            journeys_parts.append(j)
+            assessment_parts.append(a)
+        if pending is not None:
+            pending.result()
     for w in writers.values():
         w.close()
     rows = {name: w.rows for name, w in writers.items()}

@@ -74,6 +74,33 @@ def _flat(s: Slots, pids: pl.Series, fields: dict) -> tuple[pl.DataFrame, np.nda
     return pl.DataFrame(data), pi, si
 
 
+def _flat_parts(parts: list[tuple[np.ndarray, dict]], pids: pl.Series) -> pl.DataFrame:
+    """Rows of the existing slots of several slot groups that sit side by side (a patient's
+    rows: group after group, slot after slot), gathered group by group: the side-by-side
+    arrays are never built. Also `_pi`, the patient index of each row."""
+    pis, orders, values = [], [], {}
+    offset = 0
+    for exists, fields in parts:
+        flat = np.flatnonzero(exists)
+        pi, si = np.divmod(flat, exists.shape[1])
+        pis.append(pi)
+        orders.append(pi * 10_000 + offset + si)
+        offset += exists.shape[1]
+        for name, arr in fields.items():
+            raw = arr.idx if isinstance(arr, Coded) else arr
+            values.setdefault(name, []).append(_take(raw, flat, pi, si))
+    order = np.argsort(np.concatenate(orders), kind="stable")
+    pi = np.concatenate(pis)[order]
+    data = {"patient_id": pids.gather(pi), "_pi": pl.Series(pi)}
+    for name, arr in parts[0][1].items():
+        v = np.concatenate(values[name])[order]
+        if isinstance(arr, Coded):
+            data[name] = decode(v, arr.values)
+        else:
+            data[name] = _dates(v) if name.endswith("_date") and v.dtype.kind in "iu" else pl.Series(v)
+    return pl.DataFrame(data)
+
+
 def _take(arr: np.ndarray, flat: np.ndarray, pi: np.ndarray, si: np.ndarray) -> np.ndarray:
     """arr[pi, si], cheap for arrays broadcast along one axis."""
     arr = np.asarray(arr)
@@ -392,13 +419,13 @@ def local_therapy(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataF
         "fractions": pfx[:, None], "technique": np.full((n, 1), tech["3dcrt"]),
         "intent": np.full((n, 1), palliative), "dose_reference": np.full((n, 1), -1), "exists": pal[:, None],
     }
-    allr = {k: np.concatenate([np.asarray(pr[k]), np.asarray(rt_rows[k]), np.asarray(pa[k])], axis=1) for k in pr}
-    allr["end_date"] = np.minimum(allr["end_date"], p["end"][:, None])
-    s = Slots(allr.pop("exists") & (allr["start_date"] <= p["end"][:, None]), {})
-    allr["technique"] = Coded(allr["technique"], V.TECHNIQUES)
-    allr["intent"] = Coded(allr["intent"], V.RT_INTENTS)
-    allr["dose_reference"] = Coded(allr["dose_reference"], ("isocenter",))
-    rt, _, _ = _flat(s, pids, allr)
+    vocabularies = {"technique": V.TECHNIQUES, "intent": V.RT_INTENTS, "dose_reference": ("isocenter",)}
+    parts = []
+    for part in (pr, rt_rows, pa):
+        exists = part.pop("exists") & (np.asarray(part["start_date"]) <= p["end"][:, None])
+        parts.append((exists, {k: Coded(v, vocabularies[k]) if k in vocabularies else v for k, v in part.items()}))
+    rt = _flat_parts(parts, pids)
+    rt = rt.with_columns(pl.min_horizontal("end_date", pl.Series(_dates(p["end"])).gather(rt["_pi"])))
     rt = rt.with_columns(
         course_id=_key(rt, "R", col="course"),
         target=pl.when(pl.col("target_slot") == -1).then(pl.lit("primary"))
