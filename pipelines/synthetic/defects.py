@@ -70,6 +70,13 @@ def kinds(dialect: Dialect) -> list[Kind]:
         Kind("toxicities", "course_id", "orphan_reference", 3, c("course_id").is_not_null(),
              c("patient_id") + "-R99"),
         Kind("local_procedures", "modality", "code_list", 5, pl.lit(True), pl.lit("laser")),
+        # a lesion of one patient attached to the primary tumour of the previous patient
+        Kind("metastases", "tumor_id", "reference_other_patient", 2,
+             c("tumor_id").is_not_null() & (c("_p") >= 1), None),
+        # a month only where the contract requires a complete date
+        Kind("imaging", "exam_date", "partial_date_not_allowed", 2, full_date,
+             c("exam_date").str.to_date(dialect.date_format, strict=False)
+             .dt.strftime(dialect.partial_date_formats[0])),
         # cross-record implausibilities: rows load, the check lists them
         Kind("toxicities", "grade", "grade5_alive", 2, (c("_vital") != "dead") & (c("grade") != "5"), pl.lit("5")),
         Kind("radiotherapy", "start_date", "radiotherapy_before_diagnosis", 2,
@@ -136,6 +143,9 @@ def inject_defects(text: dict[str, pl.DataFrame], chunk, draws: Draws, dialect: 
             df = df.with_columns(pl.when(mark).then(_date_shift("_dx", -20, dialect)).otherwise(pl.col(col)).alias(col))
         elif k.rule == "imaging_after_last_contact":
             df = df.with_columns(pl.when(mark).then(_date_shift("_last", 10, dialect)).otherwise(pl.col(col)).alias(col))
+        elif k.rule == "reference_other_patient":
+            previous = pl.lit("P") + (pl.col("_p") + first).cast(pl.String).str.zfill(ID_DIGITS) + "-T1"
+            df = df.with_columns(pl.when(mark).then(previous).otherwise(pl.col(col)).alias(col))
         elif k.rule == "last_contact_after_death":
             df = df.with_columns(pl.when(mark).then(_date_shift("death_date", 20, dialect)).otherwise(pl.col(col)).alias(col))
         else:

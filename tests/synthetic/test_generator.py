@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +15,7 @@ from pipelines.commands import generate as generate_command
 from pipelines.contract.dialects import DEFAULT, FRENCH
 from pipelines.contract.tables import TABLES
 from pipelines.synthetic.batch import BatchSpec, generate_batch
+from pipelines.synthetic.draws import BLOCK_SIZE, N_UNIFORMS, Draws
 from tests.synthetic.conftest import CUTOFF
 
 NINE_STATES = {
@@ -34,6 +36,13 @@ def test_same_seed_same_bytes(tmp_path):
     assert a.defects_file.read_bytes() == b.defects_file.read_bytes()
     c = generate_batch(BatchSpec(1000, 12, tmp_path / "c", CUTOFF))
     assert _bytes(a.batch_dir)["patients.csv"] != _bytes(c.batch_dir)["patients.csv"]
+
+
+def test_uniforms_are_numpys_float32_draws():
+    """The raw-bit shortcut of draws.block_bits gives exactly Generator.random's float32s."""
+    expected = np.random.default_rng([5, 0, 3]).random((BLOCK_SIZE, N_UNIFORMS), dtype=np.float32)
+    got = Draws(5, 3 * BLOCK_SIZE, BLOCK_SIZE).u(N_UNIFORMS)
+    assert np.array_equal(got, expected.astype(np.float64))
 
 
 @pytest.mark.parametrize("file_format", ["csv", "parquet"])
@@ -140,7 +149,8 @@ def test_messy_batch_reports_exactly_the_listed_defects(messy_5000):
         row_number="row_number", file="file").sort(pl.all())
     listed = pl.read_csv(messy_5000.defects_file, schema_overrides={"key": pl.String})
     assert {"normalised", "duplicate_key", "dose_in_cgy", "orphan_reference", "required",
-            "code_list", "type_date", "grade5_alive"} <= set(listed["rule"])
+            "code_list", "type_date", "grade5_alive", "reference_other_patient",
+            "partial_date_not_allowed"} <= set(listed["rule"])
     expected = listed.filter(pl.col("rule") != "normalised").sort(pl.all())
     assert got.equals(expected)
 
