@@ -97,6 +97,31 @@ def _local_index(pid: pl.Expr, first: int) -> pl.Expr:
     return pid.str.slice(1, ID_DIGITS).cast(pl.Int64) - first - 1
 
 
+def _new_values(k: Kind, table: pl.DataFrame, rows: pl.DataFrame, first: int, dialect: Dialect) -> pl.Series:
+    """The defective text of `k.column` in the chosen rows (`rows`: those rows of `table`)."""
+    col = k.column
+    if k.rule == "duplicate_key" and k.table == "imaging":  # the previous exam's id
+        return table["exam_id"].gather(rows["_row"] - 1)
+    expr = {
+        "duplicate_key": pl.lit("1"),  # a boost (phase 2) re-labelled phase 1
+        "end_before_start": _date_shift("start_date", -7, dialect),
+        "radiotherapy_before_diagnosis": _date_shift("_dx", -20, dialect),
+        "imaging_after_last_contact": _date_shift("_last", 10, dialect),
+        "last_contact_after_death": _date_shift("death_date", 20, dialect),
+        # the primary tumour of the previous patient (patient numbers are consecutive)
+        "reference_other_patient": pl.lit("P") + (pl.col("_p") + first).cast(pl.String).str.zfill(ID_DIGITS) + "-T1",
+    }.get(k.rule, k.value)
+    return rows.select(expr.cast(pl.String).alias(col)).to_series()
+
+
+def _apply(df: pl.DataFrame, changes: list[tuple[str, pl.Series, pl.Series]]) -> pl.DataFrame:
+    """Set the changed cells (column, row indices, new text); the rest of the frame is shared."""
+    for col, rows, values in changes:
+        if col in df.columns:
+            df = df.with_columns(df[col].clone().scatter(rows, values))
+    return df
+
+
 def inject_defects(text: dict[str, pl.DataFrame], chunk, draws: Draws, dialect: Dialect,
                    offsets: dict[str, int], ext: str) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     n, first = chunk.n, chunk.first_patient
@@ -106,59 +131,50 @@ def inject_defects(text: dict[str, pl.DataFrame], chunk, draws: Draws, dialect: 
                                   _last="last_contact_date")
     prim = text["primary_tumors"].group_by("patient_id", maintain_order=True).agg(
         _dx=pl.col("diagnosis_date").first(), _one_primary=pl.len() == 1)
+    annotated: dict[str, pl.DataFrame] = {}  # each table once, with its row index and patient facts
+    changes: dict[str, list] = {name: [] for name in text}
     taken = np.zeros(n, dtype=bool)
-    out = dict(text)
+    block = (first + np.arange(n)) // BLOCK_SIZE
     listed = []
     for k_i, k in enumerate(ks):
-        df = out[k.table].with_row_index("_row").with_columns(
-            _p=_local_index(pl.col("patient_id"), first),
-            _nth=pl.int_range(pl.len()).over("patient_id"))
-        df = df.join(pat, on="patient_id", how="left", suffix="_p").join(prim, on="patient_id", how="left")
-        elig_rows = df.filter(k.eligible)
+        if k.table not in annotated:
+            annotated[k.table] = text[k.table].with_row_index("_row").with_columns(
+                _p=_local_index(pl.col("patient_id"), first),
+                _nth=pl.int_range(pl.len()).over("patient_id"),
+            ).join(pat, on="patient_id", how="left", maintain_order="left") \
+             .join(prim, on="patient_id", how="left", maintain_order="left")
+        df = annotated[k.table]
+        # eligibility looks at a row's own (unchanged: its patient is not taken yet) values
+        elig_rows = df.filter(k.eligible).select("_row", "_p")
         elig = np.zeros(n, dtype=bool)
-        elig[elig_rows["_p"].unique().to_numpy()] = True
+        elig[elig_rows["_p"].to_numpy()] = True
         # per block: the eligible, untouched patient with the smallest uniform, in every
         # `every`-th block (offset by kind), so counts are fixed per block
-        block = (first + np.arange(n)) // BLOCK_SIZE
         ok = elig & ~taken & ((block + k_i) % k.every == 0)
         pick = pl.DataFrame({"_p": np.flatnonzero(ok), "b": block[ok], "u": u[ok, k_i]}) \
-            .sort("u").group_by("b").first()["_p"].to_numpy()
+            .sort("u").group_by("b").first()["_p"]
         if not len(pick):
             continue
-        taken[pick] = True
-        cand = elig_rows.filter(pl.col("_p").is_in(pick.tolist()))
-        # one row per chosen patient: the first eligible one (order draw breaks ties deterministically)
-        rows = cand.group_by("_p", maintain_order=True).first()
-        target = rows["_row"]
-        mark = pl.col("_row").is_in(target.implode())
-        col = k.column
+        taken[pick.to_numpy()] = True
+        # one row per chosen patient: its first eligible row
+        target = elig_rows.filter(pl.col("_p").is_in(pick.implode())).group_by("_p").agg(pl.col("_row").min())["_row"].sort()
+        rows = df[target]
+        values = _new_values(k, df, rows, first, dialect)
+        change = (k.column, target, values)
+        changes[k.table].append(change)
         t = TABLES_BY_NAME[k.table]
-        if k.rule == "duplicate_key" and k.table == "imaging":
-            df = df.with_columns(pl.when(mark).then(pl.col("exam_id").shift(1)).otherwise(pl.col("exam_id")).alias("exam_id"))
-        elif k.rule == "duplicate_key":
-            df = df.with_columns(pl.when(mark).then(pl.lit("1")).otherwise(pl.col("phase")).alias("phase"))
-        elif k.rule == "end_before_start":
-            df = df.with_columns(pl.when(mark).then(_date_shift("start_date", -7, dialect)).otherwise(pl.col(col)).alias(col))
-        elif k.rule == "radiotherapy_before_diagnosis":
-            df = df.with_columns(pl.when(mark).then(_date_shift("_dx", -20, dialect)).otherwise(pl.col(col)).alias(col))
-        elif k.rule == "imaging_after_last_contact":
-            df = df.with_columns(pl.when(mark).then(_date_shift("_last", 10, dialect)).otherwise(pl.col(col)).alias(col))
-        elif k.rule == "reference_other_patient":
-            previous = pl.lit("P") + (pl.col("_p") + first).cast(pl.String).str.zfill(ID_DIGITS) + "-T1"
-            df = df.with_columns(pl.when(mark).then(previous).otherwise(pl.col(col)).alias(col))
-        elif k.rule == "last_contact_after_death":
-            df = df.with_columns(pl.when(mark).then(_date_shift("death_date", 20, dialect)).otherwise(pl.col(col)).alias(col))
-        else:
-            df = df.with_columns(pl.when(mark).then(k.value).otherwise(pl.col(col)).alias(col))
         key_expr = pl.concat_str([pl.col(c) for c in t.key], separator="|")
-        hit = df.filter(mark).select("_row", key=key_expr)
         if k.rule == "duplicate_key":  # every row sharing the key is reported
-            hit = df.filter(key_expr.is_in(hit["key"].implode())).select("_row", key=key_expr)
+            keyed = _apply(df.select("_row", *t.key), [change]).select("_row", key=key_expr)
+            new_keys = keyed["key"].gather(target)
+            hit = keyed.filter(pl.col("key").is_in(new_keys.implode()))
+        else:
+            hit = _apply(rows, [(k.column, pl.Series(np.arange(len(target))), values)]).select("_row", key=key_expr)
         listed.append(hit.select(
-            table=pl.lit(k.table), key="key", column=pl.lit("|".join(t.key) if k.rule == "duplicate_key" else col),
+            table=pl.lit(k.table), key="key", column=pl.lit("|".join(t.key) if k.rule == "duplicate_key" else k.column),
             rule=pl.lit(k.rule), row_number=pl.col("_row").cast(pl.Int64) + offsets[k.table],
             file=pl.lit(f"{k.table}.{ext}")))
-        out[k.table] = df.select(t.column_names)
+    out = {name: _apply(df, changes[name]) for name, df in text.items()}
     defects = pl.concat(listed) if listed else pl.DataFrame(schema=DEFECT_COLUMNS)
     return out, defects.sort("file", "row_number", "rule")
 
