@@ -1,6 +1,6 @@
 """Agreement between a generated batch's truth and what the warehouse derives from it.
 
-`python -m pipelines.agreement BATCH_DIR [--truth DIR] [--markdown]` loads the batch through
+`python -m pipelines.agreement BATCH_DIR [--truth DIR]` loads the batch through
 the ingestion library (pseudonymised with a throw-away key, into an in-memory DuckDB), derives
 episodes, local therapy and the episode cohort with the clinical rules (no Dagster), and
 prints:
