@@ -34,7 +34,7 @@ from pipelines.synthetic.journeys import (
 )
 from pipelines.synthetic.text import header, to_text
 from pipelines.synthetic.truth import derive_truth
-from pipelines.synthetic.writers import FIRST_ROW_NUMBER, WRITERS
+from pipelines.synthetic.writers import FIRST_ROW_NUMBER, WRITERS, RowGroupParquet
 
 REGISTRY_NAME = "synthetic-oligo-registry"
 DEFAULT_CHUNK_PATIENTS = 10_000
@@ -165,7 +165,10 @@ def generate_batch(spec: BatchSpec) -> BatchResult:
             cols = [*cols, "patient_name"]
         writers[t.name] = WRITERS[ext](batch_dir / f"{t.name}.{ext}", cols, dialect)
     chunk_patients = max(BLOCK_SIZE, -(-spec.chunk_patients // BLOCK_SIZE) * BLOCK_SIZE)
-    journeys_parts, assessment_parts, defect_parts = [], [], []
+    defect_parts = []
+    # the truth is appended chunk by chunk too (fixed row groups: same bytes at any chunk size)
+    journeys_file = RowGroupParquet(truth_dir / "journeys.parquet")
+    assessments_file = RowGroupParquet(truth_dir / "assessments.parquet")
     rows_before = dict.fromkeys(writers, 0)  # rows handed to each writer so far
     # one writer thread: chunk k is written (Polars releases the GIL) while chunk k + 1 is
     # simulated; a single worker keeps the writes in chunk order, and at most one chunk waits
@@ -187,8 +190,8 @@ def generate_batch(spec: BatchSpec) -> BatchResult:
                 pending.result()
             pending = pool.submit(_write_chunk, writers, text)
             j, a = _truth_frames(chunk, truth, pids)
-            journeys_parts.append(j)
-            assessment_parts.append(a)
+            journeys_file.write(j)
+            assessments_file.write(a)
         if pending is not None:
             pending.result()
     for w in writers.values():
@@ -200,8 +203,8 @@ def generate_batch(spec: BatchSpec) -> BatchResult:
         "files": {w.path.name: {"rows": w.rows, "sha256": w.sha256()} for w in writers.values()},
     }
     (batch_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-    pl.concat(journeys_parts).write_parquet(truth_dir / "journeys.parquet")
-    pl.concat(assessment_parts).write_parquet(truth_dir / "assessments.parquet")
+    journeys_file.close()
+    assessments_file.close()
     (truth_dir / "effects.json").write_text(json.dumps(known_effects(spec, batch_id), indent=2) + "\n")
     defects_file = None
     if spec.messy:

@@ -73,16 +73,19 @@ class CsvWriter(TableWriter):
         return self._hash.hexdigest()
 
 
-class ParquetWriter(TableWriter):
-    def __init__(self, path: Path, header: list[str], dialect: Dialect) -> None:
-        super().__init__(path, header, dialect)
-        self._schema = pa.schema([(h, pa.string()) for h in header])
-        self._w = pq.ParquetWriter(path, self._schema, compression="zstd")
+class RowGroupParquet:
+    """Frames appended to one Parquet file in fixed-size row groups, so the bytes do not
+    depend on how the rows were chunked. The schema is the first frame's unless given."""
+
+    def __init__(self, path: Path, schema: pa.Schema | None = None) -> None:
+        self.path, self._schema = path, schema
+        self._w = pq.ParquetWriter(path, schema, compression="zstd") if schema is not None else None
         self._pending: list[pl.DataFrame] = []
         self._n_pending = 0
+        self.rows = 0
 
     def write(self, df: pl.DataFrame) -> None:
-        self._pending.append(df.rename(dict(zip(df.columns, self.header, strict=True))))
+        self._pending.append(df)
         self._n_pending += df.height
         self.rows += df.height
         if self._n_pending >= PARQUET_ROW_GROUP:
@@ -94,16 +97,35 @@ class ParquetWriter(TableWriter):
         data = pl.concat(self._pending)
         cut = data.height if final else data.height - data.height % PARQUET_ROW_GROUP
         if cut:
-            self._w.write_table(pa.Table.from_batches(data.head(cut).to_arrow().cast(self._schema).to_batches(),
-                                                      self._schema), row_group_size=PARQUET_ROW_GROUP)
+            table = data.head(cut).to_arrow()
+            if self._w is None:
+                self._schema = table.schema
+                self._w = pq.ParquetWriter(self.path, self._schema, compression="zstd")
+            self._w.write_table(pa.Table.from_batches(table.cast(self._schema).to_batches(), self._schema),
+                                row_group_size=PARQUET_ROW_GROUP)
         rest = data.slice(cut)
         self._pending, self._n_pending = ([rest], rest.height) if rest.height else ([], 0)
 
     def close(self) -> None:
         self._flush(final=True)
+        if self._w is None:
+            return
         if self.rows == 0:
             self._w.write_table(self._schema.empty_table())
         self._w.close()
+
+
+class ParquetWriter(TableWriter):
+    def __init__(self, path: Path, header: list[str], dialect: Dialect) -> None:
+        super().__init__(path, header, dialect)
+        self._file = RowGroupParquet(path, pa.schema([(h, pa.string()) for h in header]))
+
+    def write(self, df: pl.DataFrame) -> None:
+        self._file.write(df.rename(dict(zip(df.columns, self.header, strict=True))))
+        self.rows += df.height
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class XlsxWriter(TableWriter):
