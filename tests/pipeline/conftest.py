@@ -1,5 +1,7 @@
-"""A small generated batch, made once per session, and a fresh data folder per test."""
+"""A data folder where a small generated batch was already published once (made once per
+session, copied per test so each test starts from the same published state)."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -7,28 +9,25 @@ from pathlib import Path
 
 import pytest
 
-BATCH = "2026-10-31"
-
-
-def generate(out: Path, patients: int, seed: int, *extra: str, batch_id: str = BATCH) -> Path:
-    subprocess.run([sys.executable, "-m", "pipelines.cli", "generate", "--patients",
-                    str(patients), "--seed", str(seed), "--out", str(out), "--batch-id",
-                    batch_id, *extra], check=True, capture_output=True)
-    return out / batch_id
+from tests.pipeline.helpers import BATCH, SECRET, generate
 
 
 @pytest.fixture(scope="session")
-def small_exports(tmp_path_factory) -> Path:
-    """exports/<BATCH>/ with 150 clean synthetic patients."""
-    out = tmp_path_factory.mktemp("exports")
-    generate(out, 150, 11)
-    return out
+def published_template(tmp_path_factory) -> Path:
+    """A data folder with exports/<BATCH>/ (150 patients) published by a first `oligo run`."""
+    home = tmp_path_factory.mktemp("published-home")
+    generate(home / "exports", 150, 11)
+    env = dict(os.environ, OLIGO_HOME=str(home), OLIGO_PSEUDONYM_SECRET=SECRET)
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--batch", BATCH],
+                          env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    return home
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch, small_exports) -> Path:
-    """OLIGO_HOME with a copy of the small batch under exports/ and a pseudonym secret."""
-    monkeypatch.setenv("OLIGO_HOME", str(tmp_path))
-    monkeypatch.setenv("OLIGO_PSEUDONYM_SECRET", "test-secret-not-for-real-data")
-    shutil.copytree(small_exports / BATCH, tmp_path / "exports" / BATCH)
-    return tmp_path
+def home(tmp_path, monkeypatch, published_template) -> Path:
+    target = tmp_path / "home"
+    shutil.copytree(published_template, target, symlinks=True)
+    monkeypatch.setenv("OLIGO_HOME", str(target))
+    monkeypatch.setenv("OLIGO_PSEUDONYM_SECRET", SECRET)
+    return target

@@ -2,16 +2,15 @@
 refusal, crashes at every fault point, run reports."""
 
 import os
+import shutil
 import subprocess
 import sys
 
 import duckdb
-import pytest
 
 from pipelines.runner import run_batches
 from pipelines.settings import paths
-
-from .conftest import BATCH
+from tests.pipeline.helpers import BATCH, generate
 
 
 def published_bytes() -> dict[str, bytes]:
@@ -25,79 +24,77 @@ def query(path, sql, params=None):
         return con.execute(sql, params or []).fetchall()
 
 
-def test_first_run_publishes_and_identical_rerun_changes_nothing(home):
-    [first] = run_batches(batch_id=BATCH)
-    assert first.status == "published", first.message
-    assert {c["table_name"] for c in first.table_counts} >= {"patients", "metastases"}
-    for c in first.table_counts:
-        assert c["rows_read"] == c["rows_loaded"] + c["rows_quarantined"]
-        assert c["rows_quarantined"] == 0
-    snapshot = published_bytes()
-    assert set(snapshot) == {"current.duckdb", f"batches/{BATCH}.duckdb"}
-    provenance = query(paths().current, "select batch_id, contract_version, parameter_set "
-                       "from meta.provenance")
-    assert provenance == [(BATCH, "1", "default")]
+def test_published_batch_has_marts_provenance_and_run_report(home):
+    assert set(published_bytes()) == {"current.duckdb", f"batches/{BATCH}.duckdb"}
+    provenance = query(paths().current, "select batch_id, data_cutoff_date::varchar, "
+                       "contract_version, parameter_set from meta.provenance")
+    assert provenance == [(BATCH, "2026-10-31", "1", "default")]
     assert query(paths().current, "select count(*) from marts.omd_episodes")[0][0] > 0
+    runs = query(paths().ops, "select run_id, status from ops.ops.runs")
+    assert [r[1] for r in runs] == ["published"]
+    counts = query(paths().ops, "select table_name, rows_read, rows_loaded, rows_quarantined "
+                   "from ops.ops.table_counts where run_id = ?", [runs[0][0]])
+    assert len(counts) == 10
+    assert all(read == loaded + quarantined and quarantined == 0
+               for _, read, loaded, quarantined in counts)
+    steps = query(paths().ops, "select step from ops.ops.run_steps where run_id = ?",
+                  [runs[0][0]])
+    assert {"raw_tables", "staging_tables", "published__snapshot"} <= {s[0] for s in steps}
 
+
+def test_identical_rerun_changes_nothing(home):
+    before = published_bytes()
     [again] = run_batches(batch_id=BATCH)
-    assert again.status == "unchanged"
-    assert published_bytes() == snapshot
-    runs = query(paths().ops, "select status from ops.runs order by started_at")
+    assert again.status == "unchanged", again.message
+    assert published_bytes() == before
+    runs = query(paths().ops, "select status from ops.ops.runs order by started_at")
     assert [r[0] for r in runs] == ["published", "unchanged"]
-    steps = query(paths().ops, "select count(*) from ops.run_steps where run_id = ?",
-                  [first.run_id])
-    assert steps[0][0] >= 5
 
 
 def test_same_batch_id_with_other_content_is_refused_unless_replace(home):
-    [first] = run_batches(batch_id=BATCH)
-    assert first.status == "published"
     before = published_bytes()
-    patients = home / "exports" / BATCH / "patients.csv"
-    patients.write_text(patients.read_text().replace("former", "current", 1))
-    (home / "exports" / BATCH / "manifest.json").unlink()  # so only the content differs
+    batch = home / "exports" / BATCH
+    patients = batch / "patients.csv"
+    patients.write_text(patients.read_text().replace(",former,", ",current,", 1))
+    (batch / "manifest.json").unlink()  # the content differs, the manifest cannot vouch
     [refused] = run_batches(batch_id=BATCH)
     assert refused.status == "refused"
     assert "--replace" in refused.message
     assert published_bytes() == before
-    [replaced] = run_batches(batch_id=BATCH, replace=True)
-    assert replaced.status == "published", replaced.message
+    # With --replace the run goes past the gate: it reaches the load fault point.
+    env = dict(os.environ, OLIGO_FAULT_POINT="load")
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--batch", BATCH,
+                           "--replace"], env=env, capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stdout + proc.stderr[-2000:]
+    assert published_bytes() == before
 
 
-def test_batch_with_identifier_is_refused_and_ops_says_why(home, tmp_path_factory):
-    from .conftest import generate
-
-    out = tmp_path_factory.mktemp("ident")
-    generate(out, 60, 3, "--inject-identifier", batch_id="ident-batch")
-    import shutil
-
-    shutil.copytree(out / "ident-batch", home / "exports" / "ident-batch")
+def test_batch_with_identifier_is_refused_and_ops_says_why(home):
+    generate(home / "exports", 60, 3, "--inject-identifier", batch_id="ident-batch")
+    before = published_bytes()
     [outcome] = run_batches(batch_id="ident-batch")
     assert outcome.status == "refused"
     assert "direct_identifier" in outcome.message
-    assert not paths().current.exists()
-    status = query(paths().ops, "select status, message from ops.runs")
-    assert status[0][0] == "refused" and "direct_identifier" in status[0][1]
-
-
-@pytest.mark.parametrize("fault", ["load", "derive", "publish"])
-def test_crash_at_fault_point_leaves_published_files_and_next_run_completes(home, fault):
-    [first] = run_batches(batch_id=BATCH)
-    assert first.status == "published"
-    before = published_bytes()
-    # A second batch (later cut-off) crashes mid-run in a separate process.
-    second = home / "exports" / "2026-11-30"
-    import shutil
-
-    shutil.copytree(home / "exports" / BATCH, second)
-    (second / "manifest.json").unlink()
-    env = dict(os.environ, OLIGO_FAULT_POINT=fault)
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--batch",
-                           "2026-11-30"], env=env, capture_output=True, text=True)
-    assert proc.returncode == -9, proc.stdout + proc.stderr
     assert published_bytes() == before
-    for path in before:
-        query(paths().published / path, "select count(*) from marts.episode_cohort")
+    last = query(paths().ops, "select status, message from ops.ops.runs "
+                 "order by started_at desc limit 1")
+    assert last[0][0] == "refused" and "direct_identifier" in last[0][1]
+
+
+def test_crash_at_every_fault_point_leaves_published_files_then_next_run_completes(home):
+    before = published_bytes()
+    later = home / "exports" / "2026-11-30"
+    shutil.copytree(home / "exports" / BATCH, later)
+    (later / "manifest.json").unlink()
+    for fault in ("load", "derive", "publish"):
+        env = dict(os.environ, OLIGO_FAULT_POINT=fault)
+        proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--batch",
+                               "2026-11-30"], env=env, capture_output=True, text=True)
+        assert proc.returncode == -9, fault + proc.stdout + proc.stderr[-2000:]
+        assert published_bytes() == before, fault
+        for path in before:
+            query(paths().published / path, "select count(*) from marts.episode_cohort")
     [after] = run_batches(batch_id="2026-11-30")
     assert after.status == "published", after.message
     assert not list(paths().published.rglob(".*.tmp"))
+    assert (paths().batches / "2026-11-30.duckdb").exists()
