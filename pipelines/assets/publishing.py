@@ -6,7 +6,8 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from pipelines.assets.partitions import BATCHES
-from pipelines.contract import CONTRACT_VERSION
+from pipelines.contract import CONTRACT_VERSION, TABLES
+from pipelines.contract.staging import EXTRA_COLUMNS
 from pipelines.marts_catalog import MART_TABLES, mart_docs
 from pipelines.ops_store import batch_row, ensure_ops_schema, latest_published_batch, now
 from pipelines.provenance import code_version
@@ -25,9 +26,21 @@ PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
     ?::TIMESTAMP AS published_at"""
 
 
+def staging_docs() -> dict[str, dict]:
+    """COMMENT ON texts for the staging tables, from the contract."""
+    docs = {}
+    for t in TABLES:
+        columns = {c.name: c.description for c in t.columns}
+        columns |= {name: text for name, (_, text) in EXTRA_COLUMNS.get(t.name, {}).items()}
+        docs[t.name] = {"description": f"Typed registry data: {t.description}",
+                        "grain": t.grain, "columns": columns}
+    return docs
+
+
 @dg.asset(
     key=["published", "snapshot"],
-    deps=[dg.AssetKey(["marts", name]) for name in MART_TABLES],
+    deps=[dg.AssetKey(["marts", name]) for name in MART_TABLES]
+    + [dg.AssetKey(["staging", t.name]) for t in TABLES],
     partitions_def=BATCHES,
     group_name="publish",
     description="Marts of the batch in a frozen read-only file; `current` when latest.",
@@ -54,8 +67,11 @@ def published_snapshot(
              params.parameter_set, params.to_json(), published_at],
         )
         frozen_tmp = temporary_path(where.batch_snapshot(batch_id))
+        # Staging travels with the marts: a batch stays reproducible from its own typed
+        # data, and `oligo dq diff` compares batches from their frozen files.
+        tables = [("marts", t) for t in MART_TABLES] + [("staging", t.name) for t in TABLES]
         write_database_copy(
-            con, frozen_tmp, [("marts", t) for t in MART_TABLES], docs=mart_docs(),
+            con, frozen_tmp, tables, docs=mart_docs() | staging_docs(),
             extra_statements=[("CREATE SCHEMA {db}.meta", []), provenance],
         )
         prepared = [(frozen_tmp, where.batch_snapshot(batch_id))]
