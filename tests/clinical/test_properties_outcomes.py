@@ -114,8 +114,11 @@ def test_outcome_and_cohort_properties(registry):
     deaths = s["patients"].select(
         "patient_id", pl.when(pl.col("death_date") <= CUTOFF).then("death_date").alias("dd")
     ).collect()
-    contradictory = outcomes.join(deaths, on="patient_id").select(
-        (pl.col("origin_date") > CUTOFF) | (pl.col("dd") < pl.col("origin_date"))
+    # Keep the outcomes' row order so the flags line up with outcomes[days].
+    contradictory = outcomes.join(deaths, on="patient_id", how="left",
+                                  maintain_order="left").select(
+        ((pl.col("origin_date") > CUTOFF) | (pl.col("dd") < pl.col("origin_date")))
+        .fill_null(False)
     ).to_series()
     for days, event in (("os_days", "os_event"), ("pfs_days", "pfs_event"),
                         ("wsp_days", "wsp_event"), ("ttnt_days", "ttnt_status")):
