@@ -62,7 +62,8 @@ class BatchResult:
     rows: dict[str, int]
 
 
-def _chunk_tables(spec: BatchSpec, first: int, n: int) -> tuple[dict[str, pl.DataFrame], dict, pl.Series, object]:
+def _chunk_tables(spec: BatchSpec, first: int, n: int) -> tuple[dict[str, pl.DataFrame], dict, dict, pl.Series, object]:
+    """Typed tables of the chunk, their partial-date flags, the truth arrays, ids, journeys."""
     cutoff = day_number(spec.cutoff)
     draws = Draws(spec.seed, first, n)
     chunk = simulate(draws, first, cutoff)
@@ -81,8 +82,11 @@ def _chunk_tables(spec: BatchSpec, first: int, n: int) -> tuple[dict[str, pl.Dat
     tables["toxicities"] = R.toxicities(chunk, pids, draws)
     tables["mdt_decisions"] = R.mdt_decisions(chunk, pids, draws)
     truth = derive_truth(chunk, (im["modality"], im["date"], im.exists))
-    text = {name: to_text(name, df, spec.dialect, partial.get(name)) for name, df in tables.items()}
-    return text, truth, pids, chunk
+    return tables, partial, truth, pids, chunk
+
+
+def _text(tables: dict[str, pl.DataFrame], partial: dict, dialect: Dialect) -> dict[str, pl.DataFrame]:
+    return {name: to_text(name, df, dialect, partial.get(name)) for name, df in tables.items()}
 
 
 POPULATION_REASONS = ("nsclc", "unclassifiable_ambiguous_primary", "excluded_sclc", "excluded_lcnec_carcinoid")
@@ -141,9 +145,14 @@ def _truth_frames(chunk, truth: dict, pids: pl.Series) -> tuple[pl.DataFrame, pl
     return journeys, assessments
 
 
-def _write_chunk(writers: dict, text: dict[str, pl.DataFrame]) -> None:
+def _write_chunk(writers: dict, text: dict[str, pl.DataFrame] | tuple, truth_files: tuple, truth: tuple) -> None:
+    """The writer thread's share of a chunk: text (when not done yet), files, truth frames."""
+    if isinstance(text, tuple):
+        text = _text(*text)
     for name, df in text.items():
         writers[name].write(df)
+    for file, frame in zip(truth_files, _truth_frames(*truth), strict=True):
+        file.write(frame)
 
 
 def generate_batch(spec: BatchSpec) -> BatchResult:
@@ -176,7 +185,10 @@ def generate_batch(spec: BatchSpec) -> BatchResult:
         pending = None
         for first in range(0, spec.patients, chunk_patients):
             n = min(chunk_patients, spec.patients - first)
-            text, truth, pids, chunk = _chunk_tables(spec, first, n)
+            tables, partial, truth, pids, chunk = _chunk_tables(spec, first, n)
+            text = None  # a clean batch is turned into text by the writer thread
+            if spec.messy or spec.inject_identifier:
+                text = _text(tables, partial, dialect)
             if spec.messy:
                 offsets = {name: rows_before[name] + FIRST_ROW_NUMBER[ext] for name in text}
                 text, defects = inject_defects(text, chunk, Draws(spec.seed, first, n, stream=1), dialect,
@@ -184,14 +196,12 @@ def generate_batch(spec: BatchSpec) -> BatchResult:
                 defect_parts.append(defects)
             if spec.inject_identifier:
                 text["patients"] = inject_identifier(text["patients"], Draws(spec.seed, first, n, stream=2))
-            for name, df in text.items():
+            for name, df in tables.items():
                 rows_before[name] += df.height
             if pending is not None:
                 pending.result()
-            pending = pool.submit(_write_chunk, writers, text)
-            j, a = _truth_frames(chunk, truth, pids)
-            journeys_file.write(j)
-            assessments_file.write(a)
+            pending = pool.submit(_write_chunk, writers, text if text is not None else (tables, partial, dialect),
+                                  (journeys_file, assessments_file), (chunk, truth, pids))
         if pending is not None:
             pending.result()
     for w in writers.values():
