@@ -53,6 +53,7 @@ def test_same_bytes_whatever_the_chunk_size(tmp_path, file_format):
                                     messy=True, chunk_patients=1000))
     assert _bytes(one.batch_dir) == _bytes(many.batch_dir)
     assert one.defects_file.read_bytes() == many.defects_file.read_bytes()
+    assert _bytes(one.truth_dir) == _bytes(many.truth_dir)  # truth appended in fixed row groups
 
 
 def test_batch_layout_manifest_and_contract_columns(batch_5000):
