@@ -1,5 +1,5 @@
-"""Evaluate a list of checks against a DuckDB connection: SQL checks one by one, GX
-expectations grouped by table (one frame, one validation per table)."""
+"""Evaluate a list of checks against a DuckDB connection: SQL checks several per statement,
+GX expectations grouped by table (one frame, one validation per table)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pipelines.quality.gx_runner import run_gx_checks
 from pipelines.quality.outcome import CheckOutcome
 from pipelines.quality.relations import Relations, default_relations
 from pipelines.quality.specs import CheckSpec, Engine
-from pipelines.quality.sql_runner import run_sql_check
+from pipelines.quality.sql_runner import run_sql_checks
 from pipelines.quality.thresholds import DEFAULT_THRESHOLDS
 
 
@@ -27,9 +27,9 @@ def evaluate_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec], *,
     for spec in specs:
         if spec.engine == Engine.GX:
             gx_by_table[spec.table].append(spec)
-        else:
-            outcomes[spec.check_id] = run_sql_check(con, spec, relations, batch_id,
-                                                    max_failing_rows)
+    sql_specs = [s for s in specs if s.engine != Engine.GX]
+    for outcome in run_sql_checks(con, sql_specs, relations, batch_id, max_failing_rows):
+        outcomes[outcome.spec.check_id] = outcome
     for table_specs in gx_by_table.values():
         for outcome in run_gx_checks(con, table_specs, relations, max_failing_rows):
             outcomes[outcome.spec.check_id] = outcome

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from pipelines.quality.specs import CheckSpec
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "checks"
 _TOKEN = re.compile(r"\{\{(\w+)\}\}")
 _PARAM = re.compile(r"\$(\w+)")
+CHECKS_PER_STATEMENT = 8
 
 
 @cache
@@ -39,9 +41,9 @@ def _substitute(text: str, identifiers: dict[str, str]) -> str:
     return _TOKEN.sub(replace, text)
 
 
-def render(spec: CheckSpec, relations: Relations, batch_id: str | None,
-           max_failing_rows: int) -> tuple[str, dict[str, object]]:
-    """The wrapped statement of a SQL check and the parameters it uses."""
+def render_body(spec: CheckSpec, relations: Relations, batch_id: str | None
+                ) -> tuple[str, dict[str, object]]:
+    """The check query of a SQL check (one row per checked record) and the parameters it uses."""
     # every logical table is addressable by its name; the spec adds its own tokens ({{t}}...)
     identifiers = {name: qualified(relation) for name, relation in relations.items()}
     identifiers.update({token: qualified(relations[table])
@@ -50,22 +52,73 @@ def render(spec: CheckSpec, relations: Relations, batch_id: str | None,
     identifiers["record_key"] = record_key_expression(spec.table)
     identifiers["patient_id"] = patient_expression(spec.table)
     body = _substitute(read_sql(spec.sql_file), identifiers)
-    text = _substitute(read_sql("count_failing.sql"), {"body": body})
     schema, table = relations[spec.table]
     available = {**spec.params, "batch_id": batch_id, "main_schema": schema,
-                 "main_table": table, "max_failing_rows": max_failing_rows}
-    used = set(_PARAM.findall(text))
+                 "main_table": table}
+    used = set(_PARAM.findall(body))
     missing = used - set(available)
     if missing:
         raise KeyError(f"{spec.check_id}: no value for parameters {sorted(missing)}")
-    return text, {name: available[name] for name in used}
+    return body, {name: available[name] for name in used}
+
+
+def render_many(specs: Sequence[CheckSpec], relations: Relations, batch_id: str | None,
+                max_failing_rows: int) -> tuple[str, dict[str, object]]:
+    """One statement evaluating several checks: each check query is a materialized CTE, its
+    parameters renamed apart (`$name` -> `$name__<n>`), and each yields its counts and first
+    failing keys (count_failing.sql) under its check id."""
+    ctes, blocks = [], []
+    params: dict[str, object] = {"max_failing_rows": max_failing_rows}
+    for n, spec in enumerate(specs):
+        body, body_params = render_body(spec, relations, batch_id)
+        renamed = _PARAM.sub(lambda m, n=n: f"${m.group(1)}__{n}", body)
+        ctes.append(f"checked_{n} as materialized (\n{renamed}\n)")
+        params.update({f"{name}__{n}": value for name, value in body_params.items()})
+        block = _substitute(read_sql("count_failing.sql"), {"checked": f"checked_{n}"})
+        blocks.append(f"({block.replace('$check_id', f'$check_id__{n}')})")
+        params[f"check_id__{n}"] = spec.check_id
+    return "with " + ",\n".join(ctes) + "\n" + "\nunion all\n".join(blocks), params
+
+
+def run_sql_checks(con: duckdb.DuckDBPyConnection, specs: Sequence[CheckSpec],
+                   relations: Relations, batch_id: str | None, max_failing_rows: int,
+                   checks_per_statement: int = CHECKS_PER_STATEMENT) -> list[CheckOutcome]:
+    """Outcomes of SQL checks in the order given, several checks per statement: at a few
+    hundred patients a check costs its statement's planning, not its data (measured: 192
+    staging checks 1.7 s one by one, 1.0 s eight per statement; one statement for all of
+    them is slower, 7.5 s, its planning grows faster than the checks)."""
+    outcomes: list[CheckOutcome] = []
+    for start in range(0, len(specs), checks_per_statement):
+        chunk = list(specs[start:start + checks_per_statement])
+        started = time.perf_counter()
+        text, params = render_many(chunk, relations, batch_id, max_failing_rows)
+        try:
+            rows = con.execute(text, params).fetchall()
+        except duckdb.Error:
+            if len(chunk) == 1:
+                raise
+            # name the broken check: run the statement's checks one at a time
+            outcomes += run_sql_checks(con, chunk, relations, batch_id, max_failing_rows, 1)
+            continue
+        seconds = (time.perf_counter() - started) / len(chunk)
+        counts = {r[0]: (r[1], r[2]) for r in rows if r[1] is not None}
+        keys: dict[str, list[tuple[str | None, str | None]]] = {s.check_id: [] for s in chunk}
+        for check_id, total, _, record_key, patient_id in rows:
+            if total is None and (record_key is not None or patient_id is not None):
+                keys[check_id].append((record_key, patient_id))
+        for spec in chunk:
+            total, failing = counts[spec.check_id]
+            ordered = sorted(keys[spec.check_id], key=_key_order)
+            outcomes.append(CheckOutcome(spec, int(failing), int(total), ordered, seconds))
+    return outcomes
 
 
 def run_sql_check(con: duckdb.DuckDBPyConnection, spec: CheckSpec, relations: Relations,
                   batch_id: str | None, max_failing_rows: int) -> CheckOutcome:
-    started = time.perf_counter()
-    text, params = render(spec, relations, batch_id, max_failing_rows)
-    rows = con.execute(text, params).fetchall()
-    total, failing = rows[0][0], rows[0][1]
-    keys = [(r[2], r[3]) for r in rows if r[2] is not None or r[3] is not None]
-    return CheckOutcome(spec, int(failing), int(total), keys, time.perf_counter() - started)
+    return run_sql_checks(con, [spec], relations, batch_id, max_failing_rows)[0]
+
+
+def _key_order(key: tuple[str | None, str | None]) -> tuple:
+    """SQL's `order by record_key, patient_id` (nulls last)."""
+    record, patient = key
+    return (record is None, record or "", patient is None, patient or "")
