@@ -70,17 +70,10 @@ def kinds(dialect: Dialect) -> list[Kind]:
         Kind("toxicities", "course_id", "orphan_reference", 3, c("course_id").is_not_null(),
              c("patient_id") + "-R99"),
         Kind("local_procedures", "modality", "code_list", 5, pl.lit(True), pl.lit("laser")),
-        # a lesion of one patient attached to the primary tumour of the previous patient
-        Kind("metastases", "tumor_id", "reference_other_patient", 2,
-             c("tumor_id").is_not_null() & (c("_p") >= 1), None),
-        # a month only where the contract requires a complete date
-        Kind("imaging", "exam_date", "partial_date_not_allowed", 2, full_date,
-             c("exam_date").str.to_date(dialect.date_format, strict=False)
-             .dt.strftime(dialect.partial_date_formats[0])),
         # cross-record implausibilities: rows load, the check lists them
         Kind("toxicities", "grade", "grade5_alive", 2, (c("_vital") != "dead") & (c("grade") != "5"), pl.lit("5")),
         Kind("radiotherapy", "start_date", "radiotherapy_before_diagnosis", 2,
-             c("_one_primary") & c("_dx").is_not_null(), None),
+             c("_one_primary") & c("_dx").str.to_date(dialect.date_format, strict=False).is_not_null(), None),
         Kind("imaging", "exam_date", "imaging_after_last_contact", 1,
              (c("_vital") != "dead") & (c("_nth") == 0) & full_date, None),
         Kind("patients", "last_contact_date", "last_contact_after_death", 1, c("vital_status") == "dead",
@@ -90,6 +83,14 @@ def kinds(dialect: Dialect) -> list[Kind]:
         Kind("imaging", "modality", "normalised", 1, pl.lit(True), " " + c("modality").str.to_uppercase() + " "),
         Kind("metastases", "organ", "normalised", 1, pl.lit(True),
              c("organ").str.slice(0, 1).str.to_uppercase() + c("organ").str.slice(1)),
+        # (kinds added later go last: the patients chosen for the earlier kinds stay the same)
+        # a lesion of one patient attached to the primary tumour of the previous patient
+        Kind("metastases", "tumor_id", "reference_other_patient", 2,
+             c("tumor_id").is_not_null() & (c("_p") >= 1), None),
+        # a month only where the contract requires a complete date
+        Kind("imaging", "exam_date", "partial_date_not_allowed", 2, full_date,
+             c("exam_date").str.to_date(dialect.date_format, strict=False)
+             .dt.strftime(dialect.partial_date_formats[0])),
     ]
 
 
