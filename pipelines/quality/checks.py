@@ -37,6 +37,12 @@ from pipelines.quality.thresholds import DEFAULT_THRESHOLDS, QualityThresholds
 
 BATCH_TAG = "oligo/batch_id"
 WAREHOUSE_RESOURCE = "warehouse"
+# How results reach Dagster: one per check, or one per asset and severity summarising its
+# checks (`dq.check_results` holds one row per check either way). Each Dagster result is
+# a few events in the instance's event log; on the SQLite event log that is ~0.1 s per check
+# on the project machine, more than evaluating the check (docs/data-quality.md, Speed).
+PER_CHECK = "check"
+PER_ASSET = "asset"
 
 
 def _check_spec(spec: CheckSpec) -> AssetCheckSpec:
@@ -77,6 +83,52 @@ def check_result(outcome: CheckOutcome, batch_id: str | None, sample_size: int
     )
 
 
+def summary_name(severity: Severity) -> str:
+    return f"dq_{severity}_checks"
+
+
+def _summary_spec(asset: tuple[str, ...], severity: Severity, specs: list[CheckSpec]
+                  ) -> AssetCheckSpec:
+    deps = {d for s in specs for d in s.deps if d != asset}
+    return AssetCheckSpec(
+        name=summary_name(severity),
+        asset=AssetKey(list(asset)),
+        description=f"{len(specs)} {severity} checks of {'/'.join(asset)} "
+                    "(one row each in dq.check_results)",
+        blocking=severity == Severity.BLOCK,
+        additional_deps=[AssetKey(list(d)) for d in sorted(deps)],
+        metadata={"severity": str(severity), "checks": len(specs)},
+    )
+
+
+def summary_result(asset: tuple[str, ...], severity: Severity, outcomes: list[CheckOutcome],
+                   batch_id: str | None, sample_size: int) -> AssetCheckResult:
+    """One result for the checks of one asset and severity: failed when any failed, the
+    failing ones named with their counts and sample keys."""
+    failed = [o for o in outcomes if not o.passed]
+    return AssetCheckResult(
+        asset_key=AssetKey(list(asset)),
+        check_name=summary_name(severity),
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR if severity == Severity.BLOCK
+        else AssetCheckSeverity.WARN,
+        description=f"{len(failed)} of {len(outcomes)} {severity} checks failing",
+        metadata={
+            "severity": str(severity),
+            "checks": len(outcomes),
+            "failing_checks": len(failed),
+            "failing": MetadataValue.json([
+                {"check_id": o.spec.check_id, "failing_count": o.failing_count,
+                 "total_count": o.total_count, "failing_pct": round(o.failing_pct, 4),
+                 "threshold_pct": o.spec.threshold_pct, "kahn_category": o.spec.kahn_category,
+                 "kahn_subcategory": o.spec.kahn_subcategory,
+                 "failing_keys_sample": o.sample(sample_size)}
+                for o in failed]),
+            "batch_id": batch_id or "",
+        },
+    )
+
+
 def check_group(asset: tuple[str, ...]) -> tuple[str, ...]:
     """Which check op an asset's checks run in. All staging tables share one: a check of one
     table reads others (references, cross-record rules), and Dagster makes a reader wait for
@@ -88,20 +140,29 @@ def check_group(asset: tuple[str, ...]) -> tuple[str, ...]:
 
 def _asset_check(group: tuple[str, ...], specs: list[CheckSpec], relations: Relations,
                  thresholds: QualityThresholds, resource_key: str,
-                 batch_tag: str) -> AssetChecksDefinition:
-    by_key = {AssetCheckKey(AssetKey(list(s.asset)), s.check_id): s for s in specs}
+                 batch_tag: str, results_per: str) -> AssetChecksDefinition:
     where = "/".join(group)
+    if results_per == PER_CHECK:
+        by_key = {AssetCheckKey(AssetKey(list(s.asset)), s.check_id): [s] for s in specs}
+        dagster_specs = [_check_spec(s) for s in specs]
+    else:
+        by_key = {}
+        for s in specs:
+            by_key.setdefault(AssetCheckKey(AssetKey(list(s.asset)), summary_name(s.severity)),
+                              []).append(s)
+        dagster_specs = [_summary_spec(tuple(k.asset_key.path), members[0].severity, members)
+                         for k, members in by_key.items()]
 
     @multi_asset_check(
         name="dq_" + "_".join(group),
-        specs=[_check_spec(s) for s in specs],
+        specs=dagster_specs,
         can_subset=True,
         required_resource_keys={resource_key},
         description=f"data-quality checks of {where}",
     )
     def _checks(context):  # AssetCheckExecutionContext (string annotations confuse dagster)
-        selected = [by_key[k] for k in context.selected_asset_check_keys if k in by_key]
-        selected.sort(key=lambda s: s.check_id)
+        keys = [k for k in context.selected_asset_check_keys if k in by_key]
+        selected = sorted((s for k in keys for s in by_key[k]), key=lambda s: s.check_id)
         batch_id = context.run.tags.get(batch_tag) or (
             context.partition_key if context.has_partition_key else None)
         warehouse = getattr(context.resources, resource_key)
@@ -113,8 +174,16 @@ def _asset_check(group: tuple[str, ...], specs: list[CheckSpec], relations: Rela
         if failed:
             context.log.warning(f"{len(failed)} failing checks on {where}: "
                                 + ", ".join(failed[:20]))
-        for outcome in outcomes:
-            yield check_result(outcome, batch_id, thresholds.sample_size)
+        if results_per == PER_CHECK:
+            for outcome in outcomes:
+                yield check_result(outcome, batch_id, thresholds.sample_size)
+            return
+        by_id = {o.spec.check_id: o for o in outcomes}
+        for key in sorted(keys, key=lambda k: (k.asset_key.path, k.name)):
+            members = by_key[key]
+            yield summary_result(tuple(key.asset_key.path), members[0].severity,
+                                 [by_id[s.check_id] for s in members], batch_id,
+                                 thresholds.sample_size)
 
     return _checks
 
@@ -128,9 +197,16 @@ def build_asset_checks(
     resource_key: str = WAREHOUSE_RESOURCE,
     batch_tag: str = BATCH_TAG,
     assets: Sequence[Sequence[str]] | None = None,
+    results_per: str = PER_CHECK,
 ) -> list[AssetChecksDefinition]:
     """Multi-asset checks over `specs` (the whole catalogue by default), limited to the checks
-    of `assets` when given: one op for the staging tables, one per other asset."""
+    of `assets` when given: one op for the staging tables, one per other asset.
+
+    `results_per`: `"check"` (one Dagster check and result per catalogue check) or `"asset"`
+    (one per asset and severity, `dq_block_checks` blocking and `dq_warn_checks`, naming the
+    failing checks in their metadata); every check is evaluated and recorded either way."""
+    if results_per not in (PER_CHECK, PER_ASSET):
+        raise ValueError(f"results_per must be {PER_CHECK!r} or {PER_ASSET!r}")
     specs = list(specs) if specs is not None else all_checks(params, thresholds)
     relations = relations or default_relations()
     if assets is not None:
@@ -140,11 +216,12 @@ def build_asset_checks(
     for spec in specs:
         groups.setdefault(check_group(spec.asset), []).append(spec)
     return [
-        _asset_check(group, group_specs, relations, thresholds, resource_key, batch_tag)
+        _asset_check(group, group_specs, relations, thresholds, resource_key, batch_tag,
+                     results_per)
         for group, group_specs in sorted(groups.items())
     ]
 
 
-def quality_checks() -> list[AssetChecksDefinition]:
+def quality_checks(results_per: str = PER_CHECK) -> list[AssetChecksDefinition]:
     """The checks for pipelines/definitions.py: the whole catalogue with default settings."""
-    return build_asset_checks()
+    return build_asset_checks(results_per=results_per)

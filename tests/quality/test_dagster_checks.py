@@ -42,9 +42,9 @@ def _stand_in_assets(patients: list[dict]):
 def run(warehouse_copy):
     specs = [s for s in all_checks() if s.check_id in CHECK_IDS]
 
-    def _run(patients: list[dict]):
+    def _run(patients: list[dict], results_per: str = "check"):
         result = materialize(
-            [*_stand_in_assets(patients), *build_asset_checks(specs)],
+            [*_stand_in_assets(patients), *build_asset_checks(specs, results_per=results_per)],
             resources={"warehouse": DuckDBResource(database=str(warehouse_copy))},
             tags={BATCH_TAG: BATCH_ID},
             raise_on_error=False,
@@ -97,3 +97,24 @@ def test_a_failing_warning_does_not_block(run):
     assert MART in materialized
     assert history.filter(~pl.col("passed"))["check_id"].to_list() == [
         "patients__death_date_for_living"]
+
+
+def test_results_per_asset_summarise_by_severity_and_still_block(run):
+    duplicated = STAGING["patients"] + STAGING["patients"][:1]
+    _, evaluations, materialized, history = run(duplicated, results_per="asset")
+    assert set(evaluations) == {"dq_block_checks", "dq_warn_checks"}
+    blocked = evaluations["dq_block_checks"]
+    assert not blocked.passed and blocked.severity == AssetCheckSeverity.ERROR
+    assert blocked.metadata["checks"].value == 3
+    [failing] = blocked.metadata["failing"].value
+    assert (failing["check_id"], failing["failing_count"], failing["failing_keys_sample"]) == (
+        "patients__key_unique", 2, ["P1", "P1"])
+    assert evaluations["dq_warn_checks"].passed
+    assert MART not in materialized
+    assert sorted(history["check_id"]) == sorted(CHECK_IDS)  # one row per check all the same
+
+
+def test_results_per_asset_let_a_clean_batch_through(run):
+    _, evaluations, materialized, _ = run(STAGING["patients"], results_per="asset")
+    assert all(e.passed for e in evaluations.values())
+    assert MART in materialized
