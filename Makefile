@@ -42,7 +42,7 @@ browser:
 	fi
 
 test: env browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: env
 	$(BIN)/ruff check pipelines dashboards tests

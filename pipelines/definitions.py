@@ -14,7 +14,7 @@ ASSETS = [raw_tables, quarantine, staging_tables, oligometastatic_episodes, trea
 
 process_batch = dg.define_asset_job(
     "process_batch",
-    selection=dg.AssetSelection.all(include_sources=False),
+    selection=dg.AssetSelection.all(),
     partitions_def=BATCHES,
     executor_def=dg.in_process_executor,
     description="Load one registry batch, derive its marts and publish them.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +151,8 @@ def _run_one(exports_dir, batch_id, replace, overrides, params, dialect, demo_mo
             finish_run(con, run_id, "unchanged", message)
             refresh_ops_snapshot(con)
             return RunOutcome(run_id, batch_id, "unchanged", message)
-        if existing and existing["signature"] != signature and not replace:
+        was_published = bool(existing and existing.get("published_at"))
+        if was_published and existing["signature"] != signature and not replace:
             message = (f"batch {batch_id} was loaded before with different checksums; "
                        "refused (use --replace to replace it)")
             finish_run(con, run_id, "refused", message)
@@ -173,7 +175,10 @@ def _run_one(exports_dir, batch_id, replace, overrides, params, dialect, demo_mo
             "registry": {"config": {"exports_dir": str(exports_dir), "dialect": dialect,
                                     "demo_mode": demo_mode}},
             "clinical_settings": {"config": {"overrides": overrides}},
-        }
+        },
+        # Dagster's step-by-step debug log stays in its event log; the console gets problems.
+        "loggers": {"console": {"config": {"log_level": os.environ.get("OLIGO_LOG_LEVEL",
+                                                                       "WARNING")}}},
     }
     result = job.execute_in_process(
         run_config=run_config, instance=instance, partition_key=batch_id,
@@ -214,6 +219,8 @@ def classify_result(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
         return "blocked_dq", f"blocking data-quality checks failed: {names}"
     if failures:
         error = failures[0].step_failure_data.error
+        while error is not None and error.cause is not None:  # the root cause says most
+            error = error.cause
         return "failed", f"{failures[0].step_key}: {error.message.strip()}" if error else "failed"
     return "failed", "run did not complete"
 
