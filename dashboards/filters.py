@@ -12,20 +12,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+# The nine ESTRO/EORTC states, in the order of the decision tree: one list, one place.
+from pipelines.clinical.episodes import OMD_STATES
+
 UNKNOWN = "unknown"
 
-# Section 3 of the shared clinical rules: the nine states, in the order of the decision tree.
-OMD_STATES = (
-    "synchronous_omd",
-    "metachronous_oligorecurrence",
-    "metachronous_oligoprogression",
-    "repeat_oligorecurrence",
-    "repeat_oligoprogression",
-    "repeat_oligopersistence",
-    "induced_oligorecurrence",
-    "induced_oligoprogression",
-    "induced_oligopersistence",
-)
 ORGAN_FLAGS = (
     "brain",
     "bone",

@@ -10,19 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines.cli import main
-from tests.stats.published_fixture import BATCH_ID, build_published
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("oligo_home")
-    build_published(home)
-    return home
-
-
-@pytest.fixture(autouse=True)
-def _oligo_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OLIGO_HOME", str(home))
+from tests.stats.published_fixture import BATCH_ID
 
 
 def test_parquet_export_keeps_types(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

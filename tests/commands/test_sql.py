@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pipelines.cli import main
-from tests.stats.published_fixture import BATCH_ID, build_published
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("oligo_home")
-    build_published(home)
-    return home
-
-
-@pytest.fixture(autouse=True)
-def _oligo_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OLIGO_HOME", str(home))
+from tests.stats.published_fixture import BATCH_ID
 
 
 def test_query_on_current_marts_and_ops(capsys: pytest.CaptureFixture[str]) -> None:

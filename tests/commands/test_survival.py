@@ -6,24 +6,10 @@ lesions with BED10 >= 100 Gy fail less often: the command must recover the direc
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from pipelines.cli import main
-from tests.stats.published_fixture import build_published
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("oligo_home")
-    build_published(home)
-    return home
-
-
-@pytest.fixture(autouse=True)
-def _oligo_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OLIGO_HOME", str(home))
 
 
 def _hr(out: str, level: str) -> float:
