@@ -20,6 +20,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.clinical.parameters import ClinicalParameters
+from pipelines.contract import CONTRACT_VERSION
 from pipelines.dagster_home import dagster_instance
 from pipelines.ops_store import (
     batch_row,
@@ -109,7 +110,15 @@ def refresh_ops_snapshot(con: duckdb.DuckDBPyConnection) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target.parent)
     tmp = temporary_path(target)
-    write_database_copy(con, tmp, tables)
+    provenance = (
+        "CREATE TABLE {db}.meta.provenance AS SELECT ?::VARCHAR AS contract_version, "
+        "?::VARCHAR AS code_version, ?::TIMESTAMP AS published_at, "
+        "(SELECT batch_id FROM ops.batches WHERE published_at IS NOT NULL "
+        " ORDER BY data_cutoff_date DESC, published_at DESC LIMIT 1) AS current_batch_id",
+        [CONTRACT_VERSION, code_version(), now()],
+    )
+    write_database_copy(con, tmp, tables,
+                        extra_statements=[("CREATE SCHEMA {db}.meta", []), provenance])
     publish_files([(tmp, target)])
 
 
