@@ -1,0 +1,120 @@
+"""`python -m pipelines.quality.bench`: how long the data-quality checks take on a large batch.
+
+A synthetic batch (`oligo generate --patients N --seed 7`) is run once through the real
+pipeline (`oligo run --demo`) in a throwaway OLIGO_HOME under /tmp, kept for later runs; then
+a fresh process times, on that working warehouse, the one-off `import great_expectations`
+and `evaluate_checks` split into SQL and GX, staging and marts. Dagster's per-result event
+cost is not in these figures (it does not grow with the batch): see docs/data-quality.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SEED = 7
+
+MEASURE = r"""
+import json, sys, time
+import duckdb
+started = time.perf_counter()
+from pipelines.quality.catalog import all_checks
+from pipelines.quality.evaluate import evaluate_checks
+from pipelines.quality.specs import Engine
+imported = time.perf_counter() - started
+started = time.perf_counter()
+from pipelines.quality.gx_runner import _gx, _whole_frame_batch_definition
+_gx(); _whole_frame_batch_definition()
+gx_import = time.perf_counter() - started
+specs = all_checks()
+con = duckdb.connect(sys.argv[1], read_only=True)
+batch_id = con.execute("select max(batch_id) from ops.quarantine").fetchone()[0] or sys.argv[2]
+figures = {"quality_import_s": imported, "gx_import_s": gx_import,
+           "staging_rows": con.execute(
+               "select sum(estimated_size) from duckdb_tables() where schema_name = 'staging'"
+           ).fetchone()[0]}
+slowest = []
+for layer in ("staging", "marts"):
+    for engine in (Engine.SQL, Engine.GX):
+        chosen = [s for s in specs if s.asset[0] == layer and s.engine == engine]
+        started = time.perf_counter()
+        outcomes = evaluate_checks(con, chosen, batch_id=batch_id)
+        figures[f"{layer}_{engine}_checks"] = len(chosen)
+        figures[f"{layer}_{engine}_s"] = time.perf_counter() - started
+        figures[f"{layer}_{engine}_failing"] = sum(not o.passed for o in outcomes)
+        slowest += [(o.seconds, o.spec.check_id) for o in outcomes]
+figures["slowest"] = [[c, round(s, 3)] for s, c in sorted(slowest, reverse=True)[:8]]
+print(json.dumps(figures))
+"""
+
+
+def prepare(work: Path, patients: int) -> Path:
+    """The working warehouse of one `oligo run --demo` of the synthetic batch (cached)."""
+    warehouse = work / "warehouse.duckdb"
+    done = work / "run.done"
+    if done.exists() and warehouse.exists():
+        return warehouse
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OLIGO_HOME": str(work)}
+    exports = work / "exports"
+    if not any(exports.glob("*/manifest.json")):
+        print(f"generating {patients} patients ...", flush=True)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pipelines.cli", "generate", "--patients",
+                        str(patients), "--seed", str(SEED), "--out", str(exports)],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        print(f"  {time.perf_counter() - started:.0f} s", flush=True)
+    print("oligo run --demo ...", flush=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--demo"], env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    print(f"  {time.perf_counter() - started:.0f} s", flush=True)
+    done.write_text("ok\n")
+    return warehouse
+
+
+def measure(warehouse: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(warehouse), "bench"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(patients: int, f: dict) -> str:
+    lines = [f"data-quality checks at {patients:,} patients "
+             f"({f['staging_rows']:,} staging rows), load average {os.getloadavg()[0]:.1f}",
+             f"  import pipelines.quality      {f['quality_import_s']:7.2f} s",
+             f"  import great_expectations     {f['gx_import_s']:7.2f} s  (once per process)"]
+    total = 0.0
+    for layer in ("staging", "marts"):
+        for engine in ("sql", "gx"):
+            seconds = f[f"{layer}_{engine}_s"]
+            total += seconds
+            lines.append(f"  {layer:8} {engine:3} {f[f'{layer}_{engine}_checks']:4d} checks "
+                         f"{seconds:7.2f} s  ({f[f'{layer}_{engine}_failing']} failing)")
+    lines.append(f"  evaluate_checks, all          {total:7.2f} s")
+    lines.append("  slowest: " + ", ".join(f"{c} {s} s" for c, s in f["slowest"]))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.quality.bench",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--work", type=Path, default=None,
+                        help="OLIGO_HOME of the batch (default: /tmp/oligo-dq-bench-<patients>)")
+    args = parser.parse_args(argv)
+    work = args.work or Path(tempfile.gettempdir()) / f"oligo-dq-bench-{args.patients}"
+    figures = measure(prepare(work, args.patients))
+    print(report(args.patients, figures))
+    (work / "dq_bench.json").write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
