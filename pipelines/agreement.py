@@ -217,6 +217,7 @@ GENERATOR_CRITERIA = {
     "diffuse_disease": ["no_diffuse_serosal_disease"],
     "fdg_pet_ct": ["fdg_pet_ct"],
     "brain_mri": ["brain_imaging"],
+    "all_sites_radically_treatable": ["all_sites_radically_treatable"],
 }
 # Share of matched episodes allowed to disagree on all_sites_treated (docs/agreement.md).
 ALL_SITES_TREATED_TOLERANCE = 0.01
@@ -254,9 +255,9 @@ def _in_window(exams: pl.DataFrame, episodes: pl.DataFrame, modalities: list[str
 def eortc_episodes(matched: pl.DataFrame, derived: Derived,
                    params: ClinicalParameters = DEFAULT_PARAMETERS) -> pl.DataFrame:
     """Intended synchronous episodes matched to a derived synchronous episode, with both flags,
-    both first failing criteria, and the facts that explain a disagreement: a PET-CT only as a
-    lesion's detection modality (no PET-CT row in `imaging` in the window), and an MDT record
-    judging radical treatment of all sites not feasible."""
+    both first failing criteria, whether they agree, and one consistency fact of the rows: a
+    PET-CT seen only as a lesion's detection modality (no PET-CT row in `imaging` in the
+    window), which the generator never writes (docs/agreement.md, D4)."""
     sync = matched.filter((pl.col("intended") == "synchronous_omd")
                           & (pl.col("derived") == "synchronous_omd"))
     imaging = derived.staging["imaging"].select("patient_id", "exam_date", "modality")
@@ -273,7 +274,6 @@ def eortc_episodes(matched: pl.DataFrame, derived: Derived,
     return sync.with_columns(
         criterion_agrees=same,
         pet_only_from_detection_modality=pet_any & ~pet_table,
-        mdt_not_treatable=(derived_criterion == "all_sites_radically_treatable").fill_null(False),
     )
 
 
@@ -339,11 +339,14 @@ def report(batch_dir: Path, truth_dir: Path,
                                        "eortc_failed_criterion").len("n")
                         .sort("n", descending=True)), ""]
     differ = eortc.filter(~pl.col("criterion_agrees"))
-    explained = differ.group_by("intended_eortc_failed_criterion", "eortc_failed_criterion",
-                                "pet_only_from_detection_modality", "mdt_not_treatable") \
-        .len("n").sort("n", descending=True)
-    lines += [f"Criterion disagreements: {differ.height} of {eortc.height}, by explanation:",
-              "", _markdown(explained), ""]
+    lines += [f"Criterion disagreements: {differ.height} of {eortc.height}.", ""]
+    if differ.height:
+        lines += [_markdown(differ.group_by("intended_eortc_failed_criterion",
+                                            "eortc_failed_criterion",
+                                            "pet_only_from_detection_modality")
+                            .len("n").sort("n", descending=True)), ""]
+    pet_only = eortc.filter(pl.col("pet_only_from_detection_modality")).height
+    lines += [f"Episodes with a PET-CT only as a detection modality: {pet_only}.", ""]
     episodes = matched.filter(pl.col("episode_id").is_not_null()
                               & pl.col("intended_omd_state").is_not_null())
     ast = episodes.group_by("intended_all_sites_treated", "all_sites_treated").len("n")

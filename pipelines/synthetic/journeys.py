@@ -346,8 +346,13 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
     exists[:, F0:] = f_ex
     det[:, F0:] = np.where(f_ex, t2[:, None] + np.where(np.arange(N_F) == 0, 0, offset[:, F0:]), NEVER)
     lf_slot = first_treated
-    prog[ar, lf_slot] = np.where(ev_type == 2, t2, prog[ar, lf_slot])
-    grow_slot = np.argmax(active2, axis=1)
+    # a local failure of a lesion that already progressed (a CURB lesion, then SBRT) is its
+    # second progression: it goes to a slot of its own so the first one is still written
+    second = (ev_type == 2) & (prog[ar, lf_slot] < NEVER)
+    prog2 = np.full((n, L), NEVER, dtype=np.int64)  # a lesion's second lesion_progression
+    prog2[ar, lf_slot] = np.where(second, t2, NEVER)
+    prog[ar, lf_slot] = np.where((ev_type == 2) & ~second, t2, prog[ar, lf_slot])
+    grow_slot = np.argmax(active2, axis=1)  # untreated, so never a lesion that progressed
     prog[ar, grow_slot] = np.where(ev_type == 3, t2, prog[ar, grow_slot])
     # radical treatment of the new lesions after an oligo follow-up event ("repeat after SBRT")
     treat_f = (ev_type == 0) & (draws.u() < 0.6)
@@ -421,9 +426,10 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
     res = np.where(res <= end[:, None], res, NEVER)
     treat = np.where(treat <= end[:, None], treat, NEVER)
     prog = np.where(prog <= end[:, None], prog, NEVER)
+    prog2 = np.where(prog2 <= end[:, None], prog2, NEVER)
     lesions = Slots(exists, {
         "organ": organ, "det": det, "diffuse": diffuse, "res": res, "treat": treat,
-        "prog": prog, "scheme": scheme, "procedure": procedure,
+        "prog": prog, "prog2": prog2, "scheme": scheme, "procedure": procedure,
         "partial": np.zeros((n, L), dtype=bool),
     })
     lesions["partial"][:, 0] = partial_det & exists[:, 0]

@@ -148,12 +148,19 @@ def imaging_slots(chunk: Chunk, draws: Draws) -> Slots:
     io = (p["l1"] >= 0) & V.REGIMEN_HAS_ANTI_PD1[np.maximum(p["l1"], 0)]
     progression = np.where(io, resp["iCPD"], resp["PD"])
     # staging at diagnosis (CT always) and the EORTC-LCG exams around the index episode
-    add(dx - randint(draws.u(), 0, 20), img["ct"], staging, None, np.ones(n, bool))
+    ct_day = dx - randint(draws.u(), 0, 20)
+    add(ct_day, img["ct"], staging, None, np.ones(n, bool))
     profile = choice(draws.u(), (0.62, 0.13, 0.10, 0.08, 0.07))  # complete, brain CT, PET early, no PET, no brain
     meta_or_none = p["meta"] | (t1 >= NEVER)
     anchor = np.where(meta_or_none | (t1 > dx + 45), dx, t1)
     pet_day = np.where(profile == 2, anchor - randint(draws.u(), 75, 120), anchor - randint(draws.u(), 0, 25))
-    add(pet_day, img["fdg_pet_ct"], staging, None, np.where(meta_or_none, draws.u() < 0.6, profile != 3))
+    keep_pet = np.where(meta_or_none, draws.u() < 0.6, profile != 3)
+    add(pet_day, img["fdg_pet_ct"], staging, None, keep_pet)
+    # regional nodes are seen on a staging exam that exists: this PET-CT when it was done at
+    # staging (not the early one), else the staging CT (a node must not bring a PET-CT of its own)
+    node_by_pet = keep_pet & (profile != 2) & (pet_day <= end)
+    p["node_day"] = np.where(node_by_pet, pet_day, ct_day)
+    p["node_modality"] = np.where(node_by_pet, img["fdg_pet_ct"], img["ct"])
     brain_day = anchor - randint(draws.u(), 0, 20)
     keep_brain = np.where(meta_or_none, draws.u() < 0.5, profile != 4)
     add(brain_day, img["brain_mri"], staging, None, keep_brain & (profile != 1))
@@ -272,7 +279,6 @@ def primary_tumors(chunk: Chunk, pids: pl.Series, lesions: Slots) -> tuple[pl.Da
 # lesion rows: the metastatic lesion slots, then one regional-node slot (organ code N_ORGANS)
 ORGAN_OUT = (*V.ORGAN_NAME, "regional_lymph_node")
 SITE_OUT = (*V.ORGAN_SITE, V.REGIONAL_NODE_SITE)
-DETECTION_MODALITY_OUT = (*V.ORGAN_MODALITY_CODE, V.IMG["fdg_pet_ct"])
 
 
 def metastases(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -290,6 +296,8 @@ def metastases(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataFram
     # regional nodes at diagnosis (N2-N3, metastatic at diagnosis): accepted, never counted
     reg = (p["stage"] == 3) & (p["t1"] < NEVER) & (p["number"] % 2 == 1) & (draws.u() < 0.8)
     reg &= p["dx"] <= p["end"]
+    # each node has the date and modality of its staging exam (rows.imaging_slots): it never
+    # shows an exam the imaging table does not hold (the EORTC-LCG check reads both)
 
     def with_node(lesion_values, node_value):
         return np.concatenate([lesion_values, np.broadcast_to(np.asarray(node_value, lesion_values.dtype), (n, 1))], axis=1)
@@ -297,8 +305,9 @@ def metastases(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataFram
     organ_out = with_node(organ, len(V.ORGAN_NAME))
     df, pi, si = _flat(Slots(with_node(les.exists, False) | np.pad(reg[:, None], ((0, 0), (L, 0))), {}), pids, {
         "organ": Coded(organ_out, ORGAN_OUT), "site_code": Coded(organ_out, SITE_OUT),
-        "detection_modality": Coded(np.asarray(DETECTION_MODALITY_OUT)[organ_out], V.IMAGING_MODALITIES),
-        "detected_date": np.concatenate([les["det"], (p["dx"] - 3)[:, None]], axis=1),
+        "detection_modality": Coded(with_node(V.ORGAN_MODALITY_CODE[organ], p["node_modality"][:, None]),
+                                    V.IMAGING_MODALITIES),
+        "detected_date": with_node(les["det"], p["node_day"][:, None]),
         "resolved_date": with_node(les["res"], NEVER),
         "is_diffuse": with_node(les["diffuse"], False), "laterality": Coded(with_node(lat, -1), V.LATERALITIES),
         "no_tumor": with_node(no_tumor, False), "biopsy": with_node(biopsy, -1),
@@ -325,21 +334,24 @@ def imaging(chunk: Chunk, pids: pl.Series, im: Slots) -> pl.DataFrame:
 def disease_events(chunk: Chunk, pids: pl.Series, draws: Draws) -> pl.DataFrame:
     les, p = chunk.lesions, chunk.p
     n = chunk.n
-    prog = les["prog"]
-    # one slot per lesion progression (confirmed), one unconfirmed, one regional progression
+    prog, prog2 = les["prog"], les["prog2"]
+    # one slot per lesion progression (confirmed), one unconfirmed, one regional progression,
+    # then one per lesion's second progression (after the others: earlier event ids stay)
     L = les.exists.shape[1]
     date = np.concatenate([np.where(les.exists & (prog < NEVER), prog, NEVER),
                            np.where(p["iupd"], p["tu"], NEVER)[:, None],
-                           np.full((n, 1), NEVER)], axis=1)
+                           np.full((n, 1), NEVER),
+                           np.where(les.exists & (prog2 < NEVER), prog2, NEVER)], axis=1)
     reg = (p["scenario"] == 9) & (draws.u() < 0.08)
     reg_day = p["dx"] + randint(draws.u(), 200, 1200)
-    date[:, -1] = np.where(reg & (reg_day <= p["end"]), reg_day, NEVER)
+    date[:, L + 1] = np.where(reg & (reg_day <= p["end"]), reg_day, NEVER)
     lesion_slot = np.concatenate([np.broadcast_to(np.arange(L), (n, L)), p["iupd_slot"][:, None],
-                                  np.full((n, 1), -1)], axis=1)
-    etype = np.zeros((n, L + 2), dtype=np.int8)
-    etype[:, -1] = 1
-    confirmed = np.concatenate([np.where(draws.u(L) < 0.5, 1, -1), np.full((n, 1), 0),
-                                np.full((n, 1), -1)], axis=1)
+                                  np.full((n, 1), -1), np.broadcast_to(np.arange(L), (n, L))], axis=1)
+    etype = np.zeros((n, 2 * L + 2), dtype=np.int8)
+    etype[:, L + 1] = 1
+    lesion_confirmed = np.where(draws.u(L) < 0.5, 1, -1)
+    confirmed = np.concatenate([lesion_confirmed, np.full((n, 1), 0), np.full((n, 1), -1),
+                                lesion_confirmed], axis=1)
     df, _, _ = _flat(Slots(date < NEVER, {}), pids, {
         "event_date": date, "lesion_slot": lesion_slot,
         "event_type": Coded(etype, ("lesion_progression", "regional_progression")), "confirmed": confirmed})
@@ -556,6 +568,8 @@ def mdt_decisions(chunk: Chunk, pids: pl.Series, draws: Draws) -> pl.DataFrame:
     has &= day <= p["end"]
     treatable = np.where(arm == 1, 1, np.where((arm == 3) & (draws.u() < 0.6), 0, -1))
     decision = np.where(arm == 1, np.where(p["l1"] >= 0, 0, 1), np.where(arm == 2, 0, 2))
+    # the truth's EORTC-LCG flag: a recorded "not feasible" about the episode t_ep fails it
+    p["mdt_not_treatable"] = has & (treatable == 0)
     df = pl.DataFrame({"patient_id": pids, "decision_date": _dates(day),
                        "all_sites_radically_treatable": _bool_or_null(treatable),
                        "decision": decode(decision, DECISIONS)}).filter(pl.Series(has))

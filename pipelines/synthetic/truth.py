@@ -30,7 +30,8 @@ OMD_STATES = (
     *(f"{f}_{s}" for f in FAMILIES[1:] for s in SUFFIXES),
 )
 SYNCHRONOUS, IMPUTED_DATE, METACHRONOUS_PERSISTENCE, METACHRONOUS = 0, 1, 2, 3
-EORTC_CRITERIA = ("initial_staging", "lesion_organ_count", "diffuse_disease", "fdg_pet_ct", "brain_mri")
+EORTC_CRITERIA = ("initial_staging", "lesion_organ_count", "diffuse_disease", "fdg_pet_ct", "brain_mri",
+                  "all_sites_radically_treatable")
 
 
 def on_systemic_therapy(chunk: Chunk, t: np.ndarray, p: ClinicalParameters) -> np.ndarray:
@@ -50,7 +51,12 @@ def _n_organs(mask: np.ndarray, key_bits: np.ndarray) -> np.ndarray:
 
 def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETERS) -> dict[str, np.ndarray]:
     """Arrays of shape (n, 3), one column per planned assessment; states as codes into STATES,
-    OMD_STATES, FAMILIES, EORTC_CRITERIA; the EORTC flag as 1 / 0 / -1 (not synchronous)."""
+    OMD_STATES, FAMILIES, EORTC_CRITERIA; the EORTC flag as 1 / 0 / -1 (not synchronous).
+
+    `imaging` (modality, date, exists) are the exam slots of `rows.imaging_slots`: every lesion
+    and regional node is detected on one of them, so they are all the exams the spec counts
+    (imaging rows and detection modalities). Needs `chunk.p["mdt_not_treatable"]`, set by
+    `rows.mdt_decisions`."""
     les, a = chunk.lesions, chunk.assessments
     n = chunk.n
     dx = chunk.p["dx"]
@@ -59,7 +65,8 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
                            "eortc", "eortc_failed", "months")}
     prior_poly = np.zeros(n, dtype=bool)
     prior_omd = np.zeros(n, dtype=bool)
-    ex, det, res, treat, prog = les.exists, les["det"], les["res"], les["treat"], les["prog"]
+    ex, det, res, treat = les.exists, les["det"], les["res"], les["treat"]
+    progs = (les["prog"], les["prog2"])  # a lesion's first and second progression
     partial = chunk.p["partial_dx"]
     key_bits = np.left_shift(np.uint16(1), V.ORGAN_KEY[les["organ"]].astype(np.uint16))
     imputed_dx = np.where(partial, month_start(dx) + 14, dx)
@@ -67,6 +74,7 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
     sync_lo_limit = add_months(month_start(dx), p.synchronous_months)
     sync_hi_limit = add_months(month_end(dx), p.synchronous_months)
     im_mod, im_date, im_ex = imaging
+    mdt_not_treatable, t_ep = chunk.p["mdt_not_treatable"], chunk.p["t_ep"]
     brain_ok = ("brain_mri", "brain_ct") if p.allow_brain_ct else ("brain_mri",)
     is_pet = im_ex & (im_mod == V.IMG["fdg_pet_ct"])
     is_brain = im_ex & np.isin(im_mod, [V.IMG[m] for m in brain_ok])
@@ -74,9 +82,13 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
         ok = a.exists[:, j]
         t = np.where(ok, a["date"][:, j], 0)[:, None]
         g = t + GROUP_SPAN_DAYS
-        controlled = (treat < t) & ~((prog > treat) & (prog <= t))
+        progressed_since = np.zeros_like(ex)
+        progressing = ex & (det >= t) & (det <= g)
+        for prog in progs:
+            progressed_since |= (prog > treat) & (prog <= t)
+            progressing |= ex & (prog >= t) & (prog <= g)
+        controlled = (treat < t) & ~progressed_since
         active = ex & (det <= g) & ~(res < t) & ~controlled
-        progressing = ex & (((det >= t) & (det <= g)) | ((prog >= t) & (prog <= g)))
         on = on_systemic_therapy(chunk, t[:, 0], p)
         has_prog = progressing.any(axis=1)
         use_prog = on & has_prog
@@ -108,11 +120,15 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
         in_win = (im_date >= lo) & (im_date <= hi)
         has_pet = (in_win & is_pet).any(axis=1)
         has_brain = (in_win & is_brain).any(axis=1)
+        # an MDT decision recorded for this episode that judged radical treatment of all
+        # sites not feasible fails the definition (spec section 4: unverifiable only unless
+        # an MDT decision is recorded); the generator's decisions are about the episode t_ep
+        not_treatable = mdt_not_treatable & (t[:, 0] == t_ep)
         failed = np.select(
             [t[:, 0] > imputed_dx + p.staging_window_after_days,
              (count > p.eortc_max_lesions) | (organs > p.eortc_max_organs),
-             diffuse, ~has_pet, ~has_brain],
-            [0, 1, 2, 3, 4], -1)
+             diffuse, ~has_pet, ~has_brain, not_treatable],
+            [0, 1, 2, 3, 4, 5], -1)
         is_sync = omd == SYNCHRONOUS
         out["eortc"].append(np.where(is_sync, (failed < 0).astype(np.int64), -1))
         out["eortc_failed"].append(np.where(is_sync, failed, -1))

@@ -123,6 +123,60 @@ def test_every_intended_state_at_5000_patients(batch_5000):
     assert set(a["intended_all_sites_treated"]) == {True, False}
 
 
+def test_every_detection_is_an_exam_of_the_imaging_table(batch_5000):
+    """A lesion or regional node detected by a modality on a day has that exam in `imaging`:
+    the EORTC-LCG check counts both, so a node must not show a PET-CT that was not done."""
+    b = batch_5000.batch_dir
+    met = pl.read_csv(b / "metastases.csv", infer_schema=False).filter(
+        pl.col("detected_date").str.len_chars() == 10)  # partial dates name a month only
+    img = pl.read_csv(b / "imaging.csv", infer_schema=False).select(
+        "patient_id", pl.col("exam_date").alias("detected_date"),
+        pl.col("modality").alias("detection_modality")).unique()
+    keys = ["patient_id", "detected_date", "detection_modality"]
+    assert met.join(img, on=keys, how="anti").height == 0
+    nodes = met.filter(pl.col("organ") == "regional_lymph_node")
+    assert {"fdg_pet_ct", "ct"} <= set(nodes["detection_modality"])
+
+
+def test_a_local_failure_of_a_curb_lesion_keeps_its_first_progression(batch_5000):
+    """poly_curb then a local failure of the same (first treated) lesion: two
+    lesion_progression rows, and the CURB assessment is an induced oligoprogression."""
+    j = pl.read_parquet(batch_5000.truth_dir / "journeys.parquet").filter(
+        (pl.col("scenario") == "poly_curb") & (pl.col("followup_event_type") == "local_failure"))
+    assert j.height > 0
+    ev = pl.read_csv(batch_5000.batch_dir / "disease_events.csv", infer_schema=False)
+    per_lesion = (ev.join(j.select("patient_id"), on="patient_id", how="semi")
+                  .filter(pl.col("event_type") == "lesion_progression")
+                  .group_by("patient_id", "lesion_id").agg(pl.col("event_date").n_unique().alias("n")))
+    assert (per_lesion.filter(pl.col("n") == 2).height
+            == j.filter(pl.col("followup_event_date").is_not_null()).height)
+    a = pl.read_parquet(batch_5000.truth_dir / "assessments.parquet").join(
+        j.select("patient_id", "population_reason"), on="patient_id", how="semi")
+    curb = a.filter((pl.col("assessment_number") == 2) & (pl.col("population_reason") == "nsclc"))
+    assert curb.height > 0 and (curb["intended_omd_state"] == "induced_oligoprogression").all()
+    assert curb["has_progression"].all()
+
+
+def test_an_mdt_judging_radical_treatment_not_feasible_fails_the_eortc_flag(batch_5000):
+    """Spec section 4: radical treatability is unverifiable only unless an MDT decision is
+    recorded; a recorded "not feasible" about the episode fails the definition, last."""
+    b = batch_5000.batch_dir
+    mdt = pl.read_csv(b / "mdt_decisions.csv", infer_schema=False).filter(
+        pl.col("all_sites_radically_treatable") == "false")
+    a = pl.read_parquet(batch_5000.truth_dir / "assessments.parquet").filter(
+        pl.col("intended_omd_state") == "synchronous_omd")
+    j = pl.read_parquet(batch_5000.truth_dir / "journeys.parquet").select(
+        "patient_id", pl.col("index_episode_date").alias("assessment_date"))
+    judged = a.join(j, on=["patient_id", "assessment_date"], how="semi").join(
+        mdt, on="patient_id", how="semi")
+    assert judged.height > 100
+    assert (~judged["intended_is_eortc_som_nsclc"]).all()
+    failed = judged["intended_eortc_failed_criterion"]
+    assert (failed == "all_sites_radically_treatable").sum() > 100
+    others = a.join(mdt, on="patient_id", how="anti")
+    assert "all_sites_radically_treatable" not in set(others["intended_eortc_failed_criterion"])
+
+
 def test_known_effect_all_sites_treated_lowers_death(batch_5000):
     j = pl.read_parquet(batch_5000.truth_dir / "journeys.parquet")
     sync = j.filter(pl.col("scenario") == "synchronous")
