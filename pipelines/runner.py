@@ -152,8 +152,12 @@ def _run_one(exports_dir, batch_id, replace, overrides, params, dialect, demo_mo
     with working_connection() as con:
         start_run(con, run_id, batch_id, params.parameter_set, code_version())
         existing = batch_row(con, batch_id)
-        same_parameters = existing and existing.get("status") == "published" and (
-            _published_parameter_set(batch_id) == params.parameter_set
+        if params.parameter_set == "default":
+            snapshot = paths().batch_snapshot(batch_id)
+        else:
+            snapshot = paths().sensitivity_snapshot(batch_id, params.parameter_set)
+        same_parameters = bool(existing and existing.get("published_at")) and (
+            _published_parameter_set(snapshot) == params.parameter_set
         )
         if existing and existing["signature"] == signature and same_parameters:
             message = "identical batch already published; nothing changed"
@@ -198,9 +202,9 @@ def _run_one(exports_dir, batch_id, replace, overrides, params, dialect, demo_mo
         for stats in instance.get_run_step_stats(run_id):
             record_step(con, run_id, stats.step_key, str(stats.status.value if stats.status else ""),
                         _ts(stats.start_time), _ts(stats.end_time))
-        if status != "published":
-            con.execute("UPDATE ops.batches SET status = ? WHERE batch_id = ? "
-                        "AND published_at IS NULL", [status, batch_id])
+        # A batch published before keeps its published state whatever this run did.
+        con.execute("UPDATE ops.batches SET status = CASE WHEN published_at IS NOT NULL "
+                    "THEN 'published' ELSE ? END WHERE batch_id = ?", [status, batch_id])
         finish_run(con, run_id, status, message, dagster_run_id=run_id)
         refresh_ops_snapshot(con)
         counts = _table_counts(con, run_id)
@@ -234,8 +238,7 @@ def classify_result(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
     return "failed", "run did not complete"
 
 
-def _published_parameter_set(batch_id: str) -> str | None:
-    snapshot = paths().batch_snapshot(batch_id)
+def _published_parameter_set(snapshot: Path) -> str | None:
     if not snapshot.exists():
         return None
     with duckdb.connect(str(snapshot), read_only=True) as con:

@@ -37,6 +37,10 @@ class Paths:
     def batch_snapshot(self, batch_id: str) -> Path:
         return self.batches / f"{batch_id}.duckdb"
 
+    def sensitivity_snapshot(self, batch_id: str, parameter_set: str) -> Path:
+        """A batch's marts under non-default clinical parameters (a sensitivity run)."""
+        return self.batches / f"{batch_id}.sensitivity-{parameter_set.split(':')[0]}.duckdb"
+
     @property
     def ops(self) -> Path:  # quarantine, data-quality results, run reports
         return self.published / "ops.duckdb"

@@ -66,7 +66,12 @@ def published_snapshot(
             [batch_id, batch.get("data_cutoff_date"), CONTRACT_VERSION, code_version(),
              params.parameter_set, params.to_json(), published_at],
         )
-        frozen_tmp = temporary_path(where.batch_snapshot(batch_id))
+        # A sensitivity run (non-default parameters) gets its own frozen file and never
+        # replaces the batch's default snapshot nor `current`.
+        is_sensitivity = params.parameter_set != "default"
+        target = (where.sensitivity_snapshot(batch_id, params.parameter_set) if is_sensitivity
+                  else where.batch_snapshot(batch_id))
+        frozen_tmp = temporary_path(target)
         # Staging travels with the marts: a batch stays reproducible from its own typed
         # data, and `oligo dq diff` compares batches from their frozen files.
         tables = [("marts", t) for t in MART_TABLES] + [("staging", t.name) for t in TABLES]
@@ -74,14 +79,16 @@ def published_snapshot(
             con, frozen_tmp, tables, docs=mart_docs() | staging_docs(),
             extra_statements=[("CREATE SCHEMA {db}.meta", []), provenance],
         )
-        prepared = [(frozen_tmp, where.batch_snapshot(batch_id))]
+        prepared = [(frozen_tmp, target)]
         # The batch registry changes only if the swap happens: one transaction around both.
         con.execute("BEGIN TRANSACTION")
-        con.execute(
-            "UPDATE ops.batches SET published_at = ?, status = 'published' WHERE batch_id = ?",
-            [published_at, batch_id],
-        )
-        is_current = latest_published_batch(con) == batch_id
+        is_current = False
+        if not is_sensitivity:
+            con.execute(
+                "UPDATE ops.batches SET published_at = ?, status = 'published' "
+                "WHERE batch_id = ?", [published_at, batch_id],
+            )
+            is_current = latest_published_batch(con) == batch_id
         if is_current:
             current_tmp = temporary_path(where.current)
             current_tmp.write_bytes(frozen_tmp.read_bytes())
@@ -92,7 +99,7 @@ def published_snapshot(
         metadata={
             "batch_id": batch_id,
             "is_current": is_current,
-            "frozen_file": str(where.batch_snapshot(batch_id)),
+            "frozen_file": str(target),
             "parameter_set": params.parameter_set,
             "code_version": code_version(),
         }
