@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -50,6 +49,20 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
     return seconds, max_rss_kb / 1024, rc
 
 
+def step_seconds(ops_file: Path) -> dict[str, float]:
+    """Per-step durations of the first published run, from the run report."""
+    import duckdb
+
+    if not ops_file.exists():
+        return {}
+    with duckdb.connect(str(ops_file), read_only=True) as con:
+        rows = con.execute(
+            "SELECT step, round(duration_seconds, 2) FROM ops.ops.run_steps WHERE run_id = "
+            "(SELECT run_id FROM ops.ops.runs WHERE status = 'published' "
+            " ORDER BY started_at LIMIT 1) ORDER BY started_at").fetchall()
+    return dict(rows)
+
+
 def ensure_batch(patients: int) -> Path:
     exports = paths().bench / f"exports-{patients}"
     batch = exports / BATCH_ID
@@ -71,8 +84,10 @@ def measure(patients: int) -> dict:
         run_cmd = [sys.executable, "-m", "pipelines.cli", "run", "--exports",
                    str(batch.parent), "--batch", BATCH_ID, "--demo"]
         run_s, run_mb, rc = timed(run_cmd, env)
+        steps = step_seconds(Path(scratch) / "home" / "published" / "ops.duckdb")
         rerun_s, rerun_mb, rc2 = timed(run_cmd, env)
     return {
+        "steps_seconds": steps,
         "patients": patients, "floor_seconds": round(floor_s, 2),
         "floor_peak_mib": round(floor_mb), "run_seconds": round(run_s, 2),
         "run_peak_mib": round(run_mb), "run_exit_code": rc,
@@ -92,11 +107,13 @@ def main() -> int:
         print(f"{r['patients']:>10} {r['floor_seconds']:>8} {r['run_seconds']:>8} "
               f"{r['ratio_run_to_floor']:>10} {r['unchanged_rerun_seconds']:>9} "
               f"{r['run_peak_mib']:>9} {r['run_exit_code']:>5}")
+    for r in results:
+        print(f"steps at {r['patients']} patients (s): "
+              + ", ".join(f"{k} {v}" for k, v in r["steps_seconds"].items()))
     out = paths().bench / "results.json"
     out.write_text(json.dumps({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
                                "cpu_count": os.cpu_count(), "results": results}, indent=2))
     print(f"written {out}")
-    _ = resource
     return 0 if all(r["run_exit_code"] == 0 for r in results) else 1
 
 
