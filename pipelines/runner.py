@@ -199,6 +199,8 @@ def _run_one(exports_dir, batch_id, replace, overrides, params, dialect, demo_mo
     )
     status, message = classify_result(result)
     with working_connection() as con:
+        if status == "blocked_dq":
+            message = blocked_message(con, run_id) or message
         for stats in instance.get_run_step_stats(run_id):
             record_step(con, run_id, stats.step_key, str(stats.status.value if stats.status else ""),
                         _ts(stats.start_time), _ts(stats.end_time))
@@ -236,6 +238,23 @@ def classify_result(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
             error = error.cause
         return "failed", f"{failures[0].step_key}: {error.message.strip()}" if error else "failed"
     return "failed", "run did not complete"
+
+
+def blocked_message(con, run_id: str) -> str | None:
+    """Name the blocking checks that failed in this run, from dq.check_results."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_schema = 'dq' AND table_name = 'check_results'"
+                         ).fetchone()[0]
+    if not exists:
+        return None
+    rows = con.execute(
+        "SELECT check_id, failing_count FROM dq.check_results WHERE run_id = ? "
+        "AND NOT passed AND severity = 'block' ORDER BY check_id", [run_id]).fetchall()
+    if not rows:
+        return None
+    listed = ", ".join(f"{check} ({n} rows)" for check, n in rows[:10])
+    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return f"blocking data-quality checks failed: {listed}{more}"
 
 
 def _published_parameter_set(snapshot: Path) -> str | None:
