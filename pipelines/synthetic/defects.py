@@ -34,6 +34,9 @@ class Kind:
     every: int  # one defect of this kind in every `every`-th block of patients
     eligible: pl.Expr  # rows of `table` that may carry it
     value: pl.Expr | None = None  # new cell text (None: special handling)
+    # (column, rule) of further warnings the same change always sets off on the same row:
+    # each is listed too, so defects.csv stays exactly what the validator reports
+    also: tuple[tuple[str, str], ...] = ()
 
 
 def _date_shift(col: str, days: int, dialect: Dialect) -> pl.Expr:
@@ -91,6 +94,18 @@ def kinds(dialect: Dialect) -> list[Kind]:
         Kind("imaging", "exam_date", "partial_date_not_allowed", 2, full_date,
              c("exam_date").str.to_date(dialect.date_format, strict=False)
              .dt.strftime(dialect.partial_date_formats[0])),
+        # death 20 days before the only (complete) diagnosis date; the last contact, on or
+        # after diagnosis, is then after death too
+        Kind("patients", "death_date", "death_before_diagnosis", 2,
+             (c("vital_status") == "dead") & c("_one_primary")
+             & (c("last_contact_date").str.to_date(dialect.date_format, strict=False)
+                >= c("_dx").str.to_date(dialect.date_format, strict=False)),
+             None, also=(("last_contact_date", "last_contact_after_death"),)),
+        # a first primary diagnosed the year before the patient's birth year (an earlier
+        # diagnosis sets off no other warning)
+        Kind("primary_tumors", "diagnosis_date", "event_before_birth", 2,
+             c("tumor_id").str.ends_with("-T1") & c("_birth").str.to_integer(strict=False).is_not_null(),
+             None),
     ]
 
 
@@ -109,6 +124,9 @@ def _new_values(k: Kind, table: pl.DataFrame, rows: pl.DataFrame, first: int, di
         "radiotherapy_before_diagnosis": _date_shift("_dx", -20, dialect),
         "imaging_after_last_contact": _date_shift("_last", 10, dialect),
         "last_contact_after_death": _date_shift("death_date", 20, dialect),
+        "death_before_diagnosis": _date_shift("_dx", -20, dialect),
+        "event_before_birth": pl.date(pl.col("_birth").str.to_integer() - 1, 6, 15)
+        .dt.strftime(dialect.date_format),
         # the primary tumour of the previous patient (patient numbers are consecutive)
         "reference_other_patient": pl.lit("P") + (pl.col("_p") + first).cast(pl.String).str.zfill(ID_DIGITS) + "-T1",
     }.get(k.rule, k.value)
@@ -129,7 +147,7 @@ def inject_defects(text: dict[str, pl.DataFrame], chunk, draws: Draws, dialect: 
     ks = kinds(dialect)
     u = draws.u(len(ks))
     pat = text["patients"].select("patient_id", _vital="vital_status", _death="death_date",
-                                  _last="last_contact_date")
+                                  _last="last_contact_date", _birth="birth_year")
     prim = text["primary_tumors"].group_by("patient_id", maintain_order=True).agg(
         _dx=pl.col("diagnosis_date").first(), _one_primary=pl.len() == 1)
     annotated: dict[str, pl.DataFrame] = {}  # each table once, with its row index and patient facts
@@ -171,10 +189,12 @@ def inject_defects(text: dict[str, pl.DataFrame], chunk, draws: Draws, dialect: 
             hit = keyed.filter(pl.col("key").is_in(new_keys.implode()))
         else:
             hit = _apply(rows, [(k.column, pl.Series(np.arange(len(target))), values)]).select("_row", key=key_expr)
-        listed.append(hit.select(
-            table=pl.lit(k.table), key="key", column=pl.lit("|".join(t.key) if k.rule == "duplicate_key" else k.column),
-            rule=pl.lit(k.rule), row_number=pl.col("_row").cast(pl.Int64) + offsets[k.table],
-            file=pl.lit(f"{k.table}.{ext}")))
+        column = "|".join(t.key) if k.rule == "duplicate_key" else k.column
+        for col, rule in ((column, k.rule), *k.also):
+            listed.append(hit.select(
+                table=pl.lit(k.table), key="key", column=pl.lit(col), rule=pl.lit(rule),
+                row_number=pl.col("_row").cast(pl.Int64) + offsets[k.table],
+                file=pl.lit(f"{k.table}.{ext}")))
     out = {name: _apply(df, changes[name]) for name, df in text.items()}
     defects = pl.concat(listed) if listed else pl.DataFrame(schema=DEFECT_COLUMNS)
     return out, defects.sort("file", "row_number", "rule")

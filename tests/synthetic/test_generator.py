@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from pipelines.commands import generate as generate_command
 from pipelines.contract.dialects import DEFAULT, FRENCH
+from pipelines.contract.rules import RULES, Disposition
 from pipelines.contract.tables import TABLES
 from pipelines.synthetic.batch import BatchSpec, generate_batch
 from pipelines.synthetic.draws import BLOCK_SIZE, N_UNIFORMS, Draws
@@ -206,6 +207,8 @@ def test_messy_batch_reports_exactly_the_listed_defects(messy_5000):
     assert {"normalised", "duplicate_key", "dose_in_cgy", "orphan_reference", "required",
             "code_list", "type_date", "grade5_alive", "reference_other_patient",
             "partial_date_not_allowed"} <= set(listed["rule"])
+    warnings = {r.rule_id for r in RULES.values() if r.disposition == Disposition.CROSS_RECORD_WARNING}
+    assert warnings <= set(listed["rule"])  # every cross-record warning is injected
     expected = listed.filter(pl.col("rule") != "normalised").sort(pl.all())
     assert got.equals(expected)
 
