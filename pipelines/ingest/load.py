@@ -4,6 +4,7 @@ validator, which writes only to an in-memory database)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import duckdb
@@ -37,12 +38,17 @@ def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str
     frame = table_file.frame if table_file is not None else empty_raw_frame(table)
     view = f"oligo_frame_{uuid.uuid4().hex[:12]}"
     select, params = _raw_select(table, view, pseudonymizer)
+    params |= {
+        "load_batch_id": batch.batch_id,
+        "load_file_sha256": table_file.sha256 if table_file is not None else None,
+        "load_loaded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    }
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     con.register(view, frame.to_arrow())
     try:
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{quote_ident(table_name)} AS {select}",
-            params or None,
+            params,
         )
     finally:
         con.unregister(view)
@@ -72,6 +78,9 @@ def _raw_select(table: Table, view: str,
                      f"THEN {name} ELSE {keyed} END")
         items.append(f"{keyed} AS {name}")
     items += [quote_ident(c) for c in METADATA_COLUMNS]
+    # Load metadata on every row: which batch, which exact file (sha256), when.
+    items += ["$load_batch_id::VARCHAR AS _batch_id", "$load_file_sha256::VARCHAR AS _file_sha256",
+              "$load_loaded_at::TIMESTAMP AS _loaded_at"]
     return f"SELECT {', '.join(items)} FROM {quote_ident(view)}", params
 
 

@@ -98,3 +98,14 @@ def test_crash_at_every_fault_point_leaves_published_files_then_next_run_complet
     assert after.status == "published", after.message
     assert not list(paths().published.rglob(".*.tmp"))
     assert (paths().batches / "2026-11-30.duckdb").exists()
+
+
+def test_raw_rows_carry_their_load_metadata(home):
+    import json
+
+    manifest = json.loads((home / "exports" / BATCH / "manifest.json").read_text())
+    rows = query(paths().warehouse, "select distinct _batch_id, _file, _file_sha256, "
+                 "_loaded_at is not null from raw.patients")
+    assert rows == [(BATCH, "patients.csv", manifest["files"]["patients.csv"]["sha256"], True)]
+    numbers = query(paths().warehouse, "select min(_row_number), count(*) from raw.patients")
+    assert numbers == [(2, 150)]  # CSV lines: the header is line 1
