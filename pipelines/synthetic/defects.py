@@ -106,6 +106,9 @@ def kinds(dialect: Dialect) -> list[Kind]:
         Kind("primary_tumors", "diagnosis_date", "event_before_birth", 2,
              c("tumor_id").str.ends_with("-T1") & c("_birth").str.to_integer(strict=False).is_not_null(),
              None),
+        # a yes/no field holding something else (a leaf table: no children cascade)
+        Kind("mdt_decisions", "all_sites_radically_treatable", "type_bool", 2,
+             c("all_sites_radically_treatable").is_not_null(), pl.lit("maybe")),
     ]
 
 
