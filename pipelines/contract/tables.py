@@ -6,7 +6,7 @@ declarations; nothing else restates a column, a type or a code list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 CONTRACT_VERSION = "1"
 KNOWN_CONTRACT_VERSIONS = ("1",)
