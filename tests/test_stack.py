@@ -62,3 +62,14 @@ def test_streamlit_config_turns_off_usage_stats():
     config = tomllib.loads((Path(__file__).parent.parent / ".streamlit/config.toml").read_text())
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["address"] == "127.0.0.1"
+
+
+def test_the_code_passes_ruff():
+    """The lint configuration in pyproject.toml holds for the whole code base."""
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    ruff = Path(sys.executable).parent / "ruff"
+    out = subprocess.run([str(ruff), "check", "pipelines", "dashboards", "tests"], cwd=root,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:]
