@@ -13,14 +13,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.faults import fault_point
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from pipelines.sql_quoting import quote_ident, quote_literal
 
 
 def temporary_path(target: Path) -> Path:

@@ -28,7 +28,6 @@ def run_lock(path: Path) -> Iterator[None]:
         if key in _held:
             fd, depth = _held[key]
             _held[key] = (fd, depth + 1)
-            acquired_here = False
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
@@ -42,7 +41,6 @@ def run_lock(path: Path) -> Iterator[None]:
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
             _held[key] = (fd, 1)
-            acquired_here = True
     try:
         yield
     finally:
@@ -54,4 +52,3 @@ def run_lock(path: Path) -> Iterator[None]:
                 del _held[key]
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
-        _ = acquired_here

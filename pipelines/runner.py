@@ -9,6 +9,7 @@ whatever the outcome.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.clinical.parameters import ClinicalParameters
-from pipelines.contract import CONTRACT_VERSION
+from pipelines.contract import CONTRACT_VERSION, TABLES_BY_NAME
 from pipelines.dagster_home import dagster_instance
 from pipelines.ops_store import (
     batch_row,
@@ -68,8 +69,6 @@ def batch_signature(batch_dir: Path) -> str:
 
 def is_batch_folder(folder: Path) -> bool:
     """A folder holding a manifest or a file named after a contract table."""
-    from pipelines.contract import TABLES_BY_NAME
-
     return folder.is_dir() and any(
         f.name == "manifest.json" or f.stem in TABLES_BY_NAME for f in folder.iterdir()
     )
@@ -265,9 +264,7 @@ def _published_parameter_set(snapshot: Path) -> str | None:
     return row[0] if row else None
 
 
-def _ts(epoch: float | None):
-    import datetime as dt
-
+def _ts(epoch: float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).replace(tzinfo=None) if epoch else None
 
 

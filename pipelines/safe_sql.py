@@ -40,6 +40,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.sql_quoting import quote_ident as _quote_identifier
+from pipelines.sql_quoting import quote_literal as _quote_literal
+
 OPS_CATALOG = "published_ops"  # alias of the attached published/ops.duckdb
 OPS_SCHEMAS = ("ops", "dq")
 _FILTER_PLACEHOLDER = "__oligo_filter_target__"
@@ -128,14 +131,6 @@ def published_ops_database() -> Path:
     from pipelines.settings import paths
 
     return paths().ops
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @contextlib.contextmanager

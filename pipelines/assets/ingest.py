@@ -24,10 +24,6 @@ STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
 QUARANTINE_KEY = dg.AssetKey(["ops", "quarantine"])
 
 
-def _run_id(context: AssetExecutionContext) -> str:
-    return context.run.run_id
-
-
 @dg.multi_asset(
     specs=[dg.AssetSpec(key, group_name="raw", description=f"{t.name} as delivered (text), "
                         "ids pseudonymised, with file and row number")
@@ -130,10 +126,11 @@ def staging_tables(
         for t in TABLES:
             build_staging_table(con, t.name, source_dialect)
         counts = reconcile(con)
-        con.execute("DELETE FROM ops.table_counts WHERE run_id = ?", [_run_id(context)])
+        run_id = context.run.run_id
+        con.execute("DELETE FROM ops.table_counts WHERE run_id = ?", [run_id])
         for c in counts:
             con.execute("INSERT INTO ops.table_counts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [_run_id(context), batch_id, c.table_name, c.rows_read, c.rows_loaded,
+                        [run_id, batch_id, c.table_name, c.rows_read, c.rows_loaded,
                          c.rows_quarantined, c.rows_flagged])
         unbalanced = [c.table_name for c in counts if not c.balanced]
         if unbalanced:

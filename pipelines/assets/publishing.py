@@ -1,6 +1,7 @@
 """The `published/snapshot` asset: the batch's marts frozen in their own read-only file and,
 when the batch is the latest by cut-off, swapped in as `current`."""
 
+import shutil
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -91,7 +92,7 @@ def published_snapshot(
             is_current = latest_published_batch(con) == batch_id
         if is_current:
             current_tmp = temporary_path(where.current)
-            current_tmp.write_bytes(frozen_tmp.read_bytes())
+            shutil.copyfile(frozen_tmp, current_tmp)  # streamed: files reach GBs
             prepared.append((current_tmp, where.current))
         publish_files(prepared)
         con.execute("COMMIT")

@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.publish import quote_ident
+from pipelines.sql_quoting import quote_ident
 
 
 def read_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pl.LazyFrame:

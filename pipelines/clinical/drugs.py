@@ -15,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.clinical.codesets import load_codeset
+from pipelines.ingest.sql_support import ATC_RENAMED_FILE
 
 DRUG_CLASSES = (
     "platinum",
@@ -37,15 +38,15 @@ def _drugs() -> pl.DataFrame:
 
 
 def drug_code_set() -> pl.DataFrame:
-    """The drug code set: drug_name, atc_code, atc_code_before_2022, drug_class,
-    is_antineoplastic."""
+    """The drug code set: drug_name, atc_code, drug_class, is_antineoplastic."""
     return _drugs()
 
 
 def atc_normalisation_map() -> dict[str, str]:
-    """Old ATC code (before the 2021-2022 L01 restructure) -> current WHO code."""
-    d = _drugs().filter(pl.col("atc_code_before_2022").is_not_null())
-    return dict(zip(d["atc_code_before_2022"], d["atc_code"], strict=True))
+    """Old ATC code (before the 2021-2022 L01 restructure) -> current WHO code: the one
+    mapping table the loader normalises staging with."""
+    d = pl.read_csv(ATC_RENAMED_FILE, infer_schema=False)
+    return dict(zip(d["old_code"], d["current_code"], strict=True))
 
 
 def _normalised_name(name: str) -> pl.Expr:
@@ -76,8 +77,9 @@ def drug_class(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
     d = _drugs()
     by_name = dict(zip(d["drug_name"], d["drug_class"], strict=True))
     by_code = dict(zip(d["atc_code"], d["drug_class"], strict=True))
-    old = d.filter(pl.col("atc_code_before_2022").is_not_null())
-    by_code.update(zip(old["atc_code_before_2022"], old["drug_class"], strict=True))
+    # Codes from before the restructure classify like their current code.
+    by_code.update({old: by_code[new] for old, new in atc_normalisation_map().items()
+                    if new in by_code})
     return pl.coalesce(
         _normalised_name(name).replace_strict(by_name, default=None, return_dtype=pl.String),
         _normalised_atc(atc).replace_strict(by_code, default=None, return_dtype=pl.String),

@@ -14,7 +14,7 @@ from pipelines.contract.tables import TABLES_BY_NAME, Table
 from pipelines.ingest.batch import Batch
 from pipelines.ingest.defects import BatchDefect, BatchRefused
 from pipelines.ingest.pseudonym import Pseudonymizer, hmac_sql, id_columns
-from pipelines.ingest.sql_support import quote_ident
+from pipelines.sql_quoting import quote_ident
 
 RAW_SCHEMA = "raw"
 METADATA_COLUMNS = ("_file", "_row_number")

@@ -26,9 +26,9 @@ from pipelines.ingest.row_rules import cascade_sql, parent_first_order, table_de
 from pipelines.ingest.sql_support import (
     dialect_parameters,
     prepare_connection,
-    quote_ident,
     used_parameters,
 )
+from pipelines.sql_quoting import quote_ident
 
 QUARANTINE_COLUMNS = ("batch_id", "table_name", "file", "row_number", "column_name", "rule_id",
                       "disposition", "kahn_category", "kahn_subcategory", "reason", "record_key")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipelines.contract.tables import TABLES, Column, Table
-from pipelines.ingest.sql_support import quote_ident
+from pipelines.sql_quoting import quote_ident
 
 
 @dataclass

@@ -112,10 +112,6 @@ def used_parameters(sql: str, params: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in params.items() if k in names}
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _is_prepared(con: duckdb.DuckDBPyConnection) -> bool:
     macros = con.execute(
         "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'oligo_icd10'"

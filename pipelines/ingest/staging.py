@@ -14,9 +14,9 @@ from pipelines.contract.tables import TABLES, TABLES_BY_NAME, TARGET_LITERALS
 from pipelines.ingest.sql_support import (
     dialect_parameters,
     prepare_connection,
-    quote_ident,
     used_parameters,
 )
+from pipelines.sql_quoting import quote_ident
 
 STAGING_SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "staging"
 STAGING_SCHEMA = "staging"

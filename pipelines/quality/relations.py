@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pipelines.contract.tables import TABLES, TABLES_BY_NAME
+from pipelines.sql_quoting import quote_ident
 
 # Keys of the marts (docs/marts-interface.md: the grain of each table).
 MART_KEYS: dict[str, tuple[str, ...]] = {
@@ -57,10 +58,6 @@ def key_columns(table: str) -> tuple[str, ...]:
 
 def has_patient_column(table: str) -> bool:
     return table in TABLES_BY_NAME or (table in MART_KEYS and table not in MARTS_WITHOUT_PATIENT)
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(relation: tuple[str, ...]) -> str:

@@ -7,8 +7,9 @@ import duckdb
 
 from pipelines.contract.tables import TABLES_BY_NAME
 from pipelines.quality.contract_suites import expected_staging_types
-from pipelines.quality.relations import default_relations, qualified, quote_ident
+from pipelines.quality.relations import default_relations, qualified
 from pipelines.quality.specs import CheckSpec
+from pipelines.sql_quoting import quote_ident
 from tests.quality.tiny_warehouse import BATCH_ID
 
 S = "staging"
