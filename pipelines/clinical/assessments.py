@@ -176,6 +176,24 @@ def assessment_burden(
     return lesion_status(pairs, progressions, therapies).filter(pl.col("in_burden"))
 
 
+def _state(n_lesions: pl.Expr, n_organs_: pl.Expr, params: ClinicalParameters) -> pl.Expr:
+    within_organs = pl.lit(True) if params.max_organs is None else n_organs_ <= params.max_organs
+    return (
+        pl.when(pl.col("has_diffuse")).then(pl.lit("not_omd_diffuse"))
+        .when((n_lesions >= 1) & (n_lesions <= params.max_lesions) & within_organs)
+        .then(pl.lit("oligo"))
+        .otherwise(pl.lit("poly"))
+    )
+
+
+def _basis(on_therapy: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(on_therapy & pl.col("has_progression"))
+        .then(pl.lit("progressing"))
+        .otherwise(pl.lit("all_active"))
+    )
+
+
 def assessment_states(
     assessments: pl.LazyFrame,
     burden: pl.LazyFrame,
@@ -185,86 +203,72 @@ def assessment_states(
     """State of each assessment and the counted flag of each burden lesion.
 
     Progressing under active systemic therapy -> only progressing lesions count (CURB-style
-    oligoprogression); otherwise every active lesion counts."""
+    oligoprogression); otherwise every active lesion counts.
+
+    An unrecognised drug row (drugs.is_unrecognised_drug) *decides* the on-therapy input when
+    counting it as antineoplastic changes `on_systemic_therapy`: `unknown_drug_decides`. Such
+    an assessment is judged on the reading that makes it oligometastatic, if either does, so
+    that its episode is kept (as `unclassifiable_unknown_drug`) rather than lost."""
     assessments = with_systemic_therapy(assessments, systemic_therapies, params)
-    progression = burden.group_by("patient_id", "assessment_date").agg(
-        pl.col("is_progressing").any().alias("has_progression"),
+    assessments = with_systemic_therapy(assessments, systemic_therapies, params,
+                                        alias="_on_if_unrecognised", include_unrecognised=True)
+    key = ["patient_id", "assessment_date"]
+    prog = pl.col("is_progressing")
+    counts = burden.group_by(key).agg(
+        prog.any().alias("has_progression"),
         pl.col("is_diffuse").any().alias("has_diffuse"),
+        pl.len().cast(pl.Int64).alias("_n_all"),
+        n_organs(pl.lit(True)).cast(pl.Int64).alias("_organs_all"),
+        prog.sum().cast(pl.Int64).alias("_n_prog"),
+        n_organs(prog).cast(pl.Int64).alias("_organs_prog"),
+        (~prog).sum().cast(pl.Int64).alias("n_stable_lesions"),
     )
-    assessments = assessments.join(
-        progression, on=["patient_id", "assessment_date"], how="left"
-    ).with_columns(
+
+    def counted(basis: pl.Expr, all_: str, progressing: str) -> pl.Expr:
+        return pl.when(basis == "progressing").then(pl.col(progressing)).otherwise(pl.col(all_))
+
+    known, alt = _basis(pl.col("on_systemic_therapy")), _basis(pl.col("_on_if_unrecognised"))
+    state_known = _state(counted(known, "_n_all", "_n_prog"),
+                         counted(known, "_organs_all", "_organs_prog"), params)
+    state_alt = _state(counted(alt, "_n_all", "_n_prog"),
+                       counted(alt, "_organs_all", "_organs_prog"), params)
+    decides = pl.col("on_systemic_therapy") != pl.col("_on_if_unrecognised")
+    use_alt = decides & (state_known != "oligo") & (state_alt == "oligo")
+    basis = pl.col("progression_count_basis")
+    assessments = assessments.join(counts, on=key, how="left").with_columns(
+        *(pl.col(c).fill_null(0) for c in ("_n_all", "_organs_all", "_n_prog", "_organs_prog",
+                                           "n_stable_lesions")),
         pl.col("has_progression").fill_null(False),
         pl.col("has_diffuse").fill_null(False),
     ).with_columns(
-        pl.when(pl.col("on_systemic_therapy") & pl.col("has_progression"))
-        .then(pl.lit("progressing"))
-        .otherwise(pl.lit("all_active"))
-        .alias("progression_count_basis")
-    )
+        pl.when(use_alt).then(alt).otherwise(known).alias("progression_count_basis"),
+        pl.when(use_alt).then(state_alt).otherwise(state_known).alias("assessment_state"),
+        decides.alias("unknown_drug_decides"),
+    ).with_columns(
+        counted(basis, "_n_all", "_n_prog").alias("n_lesions"),
+        counted(basis, "_organs_all", "_organs_prog").alias("n_organs"),
+    ).drop("_n_all", "_organs_all", "_n_prog", "_organs_prog", "_on_if_unrecognised")
     burden = burden.join(
-        assessments.select("patient_id", "assessment_date", "progression_count_basis"),
-        on=["patient_id", "assessment_date"],
-        how="inner",
+        assessments.select(*key, "progression_count_basis"), on=key, how="inner"
     ).with_columns(
         pl.when(pl.col("progression_count_basis") == "progressing")
         .then(pl.col("is_progressing"))
         .otherwise(True)
         .alias("is_counted")
     )
-    counts = burden.group_by("patient_id", "assessment_date").agg(
-        pl.col("is_counted").sum().cast(pl.Int64).alias("n_lesions"),
-        n_organs(pl.col("is_counted")).cast(pl.Int64).alias("n_organs"),
-        (~pl.col("is_progressing")).sum().cast(pl.Int64).alias("n_stable_lesions"),
-    )
-    within_organs = (
-        pl.lit(True) if params.max_organs is None else pl.col("n_organs") <= params.max_organs
-    )
-    state = (
-        pl.when(pl.col("has_diffuse")).then(pl.lit("not_omd_diffuse"))
-        .when((pl.col("n_lesions") >= 1) & (pl.col("n_lesions") <= params.max_lesions)
-              & within_organs)
-        .then(pl.lit("oligo"))
-        .otherwise(pl.lit("poly"))
-    )
-    assessments = assessments.join(
-        counts, on=["patient_id", "assessment_date"], how="left"
-    ).with_columns(
-        pl.col("n_lesions").fill_null(0),
-        pl.col("n_organs").fill_null(0),
-        pl.col("n_stable_lesions").fill_null(0),
-    ).with_columns(state.alias("assessment_state"))
     return assessments, burden
 
 
-def treatment_decisions(
-    events: pl.LazyFrame,
-    event_burden: pl.LazyFrame,
-    event_states: pl.LazyFrame,
-    therapies: pl.LazyFrame,
-    systemic_therapies: pl.LazyFrame,
-    params: ClinicalParameters,
+def _decision_candidates(
+    events: pl.LazyFrame, therapies: pl.LazyFrame, params: ClinicalParameters
 ) -> pl.LazyFrame:
-    """Treatment-decision assessments: patient_id, assessment_date (= group_end_date).
-
-    The lesion's latest assessment is its latest detection/progression assessment on or
-    before the start in whose burden it was."""
+    """First radical start of each lesion with no detection or progression in the preceding
+    `grouping_days` (day 42 itself is inside): patient_id, lesion_id, therapy_start_date."""
     first_starts = therapies.group_by("patient_id", "lesion_id").agg(
         pl.col("therapy_start_date").min()
     )
     event_days = events.select("patient_id", pl.col("event_date").alias("_last_event")).unique()
-    latest = event_burden.select(
-        "patient_id", "lesion_id", pl.col("assessment_date").alias("_latest_assessment")
-    ).join(
-        event_states.select(
-            "patient_id",
-            pl.col("assessment_date").alias("_latest_assessment"),
-            pl.col("assessment_state").alias("_latest_state"),
-        ),
-        on=["patient_id", "_latest_assessment"],
-        how="inner",
-    )
-    candidates = (
+    return (
         first_starts.sort("therapy_start_date")
         .join_asof(event_days.sort("_last_event"), left_on="therapy_start_date",
                    right_on="_last_event", by="patient_id", strategy="backward",
@@ -274,31 +278,110 @@ def treatment_decisions(
             | (pl.col("_last_event")
                < pl.col("therapy_start_date").dt.offset_by(f"-{params.grouping_days}d"))
         )
-        .join_asof(latest.sort("_latest_assessment"), left_on="therapy_start_date",
-                   right_on="_latest_assessment", by=["patient_id", "lesion_id"],
-                   strategy="backward", check_sortedness=False)
-        .filter(pl.col("_latest_assessment").is_not_null())
+        .drop("_last_event")
     )
-    candidates = with_systemic_therapy(
-        candidates, systemic_therapies, params, at="therapy_start_date",
+
+
+def _latest_of_lesions(burden: pl.LazyFrame, states: pl.LazyFrame,
+                       lesion_filter: pl.Expr) -> pl.LazyFrame:
+    """(patient_id, lesion_id, _latest_assessment, _latest_state) for the burden lesions
+    selected by `lesion_filter`."""
+    return burden.filter(lesion_filter).select(
+        "patient_id", "lesion_id", pl.col("assessment_date").alias("_latest_assessment")
+    ).join(
+        states.select(
+            "patient_id",
+            pl.col("assessment_date").alias("_latest_assessment"),
+            pl.col("assessment_state").alias("_latest_state"),
+        ),
+        on=["patient_id", "_latest_assessment"],
+        how="inner",
+    )
+
+
+def _passing_decisions(
+    candidates: pl.LazyFrame,
+    latest: pl.LazyFrame,
+    systemic_therapies: pl.LazyFrame,
+    params: ClinicalParameters,
+) -> pl.LazyFrame:
+    """Candidate starts meeting (i) or (ii) against each lesion's latest assessment before
+    the start: patient_id, assessment_date."""
+    with_latest = candidates.sort("therapy_start_date").join_asof(
+        latest.sort("_latest_assessment"), left_on="therapy_start_date",
+        right_on="_latest_assessment", by=["patient_id", "lesion_id"], strategy="backward",
+        allow_exact_matches=False, check_sortedness=False,
+    ).filter(pl.col("_latest_assessment").is_not_null())
+    with_latest = with_systemic_therapy(
+        with_latest, systemic_therapies, params, at="therapy_start_date",
         since="_latest_assessment", alias="_systemic_since",
     )
     long_ago = pl.col("_latest_assessment") < pl.col("therapy_start_date").dt.offset_by(
         f"-{params.lct_window_days}d"
     )
-    return (
-        candidates.filter(
-            pl.col("_latest_state").is_in(POLY_STATES) | (pl.col("_systemic_since") & long_ago)
-        )
-        .select("patient_id", pl.col("therapy_start_date").alias("assessment_date"))
-        .unique()
-        .with_columns(
-            pl.col("assessment_date").alias("group_end_date"),
-            pl.lit("treatment_decision").alias("assessment_kind"),
-            pl.col("assessment_date").alias("assessment_date_low"),
-            pl.col("assessment_date").alias("assessment_date_high"),
-        )
+    return with_latest.filter(
+        pl.col("_latest_state").is_in(POLY_STATES) | (pl.col("_systemic_since") & long_ago)
+    ).select("patient_id", pl.col("therapy_start_date").alias("assessment_date"))
+
+
+def _as_decisions(dates: pl.LazyFrame) -> pl.LazyFrame:
+    return dates.with_columns(
+        pl.col("assessment_date").alias("group_end_date"),
+        pl.lit("treatment_decision").alias("assessment_kind"),
+        pl.col("assessment_date").alias("assessment_date_low"),
+        pl.col("assessment_date").alias("assessment_date_high"),
     )
+
+
+def treatment_decisions(
+    events: pl.LazyFrame,
+    event_burden: pl.LazyFrame,
+    event_states: pl.LazyFrame,
+    lesions: pl.LazyFrame,
+    progressions: pl.LazyFrame,
+    therapies: pl.LazyFrame,
+    systemic_therapies: pl.LazyFrame,
+    params: ClinicalParameters,
+) -> pl.LazyFrame:
+    """Treatment-decision assessments: patient_id, assessment_date (= group_end_date).
+
+    A lesion's latest assessment is its latest detection/progression assessment in whose
+    burden it was, or a later treatment decision that counted it (docs/clinical-rules.md
+    section 3): a decision becomes the latest assessment of its lesions, so radical therapy
+    of the remaining lesions on the following days (staggered SBRT) creates nothing new.
+    Decisions depend on earlier ones, so they are settled in rounds, each accepting every
+    patient's earliest passing start after its last accepted decision; a round is
+    set-based over all patients, and there are as many rounds as decisions per patient."""
+    candidates, event_latest = materialise(
+        _decision_candidates(events, therapies, params),
+        _latest_of_lesions(event_burden, event_states, pl.lit(True)),
+    )
+    accepted: list[pl.DataFrame] = []
+    decision_latest: list[pl.LazyFrame] = []
+    last = pl.LazyFrame(schema={"patient_id": pl.String, "_last_decision": pl.Date})
+    while True:
+        latest = pl.concat([event_latest, *decision_latest], how="vertical")
+        passing = _passing_decisions(candidates, latest, systemic_therapies, params).join(
+            last, on="patient_id", how="left"
+        ).filter(
+            pl.col("_last_decision").is_null()
+            | (pl.col("assessment_date") > pl.col("_last_decision"))
+        )
+        new = passing.group_by("patient_id").agg(pl.col("assessment_date").min()).collect()
+        if new.height == 0:
+            break
+        decisions = _as_decisions(new.lazy())
+        burden = assessment_burden(decisions, lesions, progressions, therapies)
+        states, burden = assessment_states(decisions, burden, systemic_therapies, params)
+        burden, states = materialise(burden, states)
+        decision_latest.append(_latest_of_lesions(burden, states, pl.col("is_counted")))
+        accepted.append(new)
+        last = pl.concat([last.collect(), new.rename({"assessment_date": "_last_decision"})]
+                         ).lazy().group_by("patient_id").agg(pl.col("_last_decision").max())
+        last, = materialise(last)
+    schema = {"patient_id": pl.String, "assessment_date": pl.Date}
+    dates = pl.concat(accepted) if accepted else pl.DataFrame(schema=schema)
+    return _as_decisions(dates.lazy())
 
 
 def with_history(assessments: pl.LazyFrame) -> pl.LazyFrame:
@@ -331,8 +414,8 @@ def derive_assessments(
     event_burden = assessment_burden(by_events, lesions, progressions, therapies)
     event_states, _ = assessment_states(by_events, event_burden, systemic_therapies, params)
     event_burden, event_states = materialise(event_burden, event_states)
-    decisions = treatment_decisions(events, event_burden, event_states, therapies,
-                                    systemic_therapies, params)
+    decisions = treatment_decisions(events, event_burden, event_states, lesions, progressions,
+                                    therapies, systemic_therapies, params)
     everything = pl.concat([by_events, decisions], how="diagonal")
     burden = assessment_burden(everything, lesions, progressions, therapies)
     states, burden = assessment_states(everything, burden, systemic_therapies, params)

@@ -1,13 +1,20 @@
 """Drug vocabulary: which drugs are antineoplastic and which class each belongs to.
 
-Sources: WHO ATC/DDD index (current L01 structure after the 2021-2022 restructure; the
-previous codes are listed in the code set and accepted on input). Shared spec
-`clinical-rules.md` section 3: active systemic therapy means an antineoplastic drug (ATC L01,
-or a known antineoplastic by name); bone agents (denosumab, zoledronic acid) and steroids do
-not count. Classes are those of `docs/marts-interface.md`.
+Sources: WHO ATC/DDD index 2026 (the L01 structure after the 2021-2022 restructure, c-MET
+inhibitors in L01EP since 2026; previous codes are mapped to current ones on input,
+`pipelines/ingest/mappings/atc_l01_restructure.csv`). docs/clinical-rules.md section 3:
+active systemic therapy means an antineoplastic drug, recognised by ATC code (L01) or by name
+against the code set; bone agents (denosumab, zoledronic acid) and steroids do not count. A
+drug row recognised by neither (no ATC code, a name in no list) is *unrecognised*: it is
+counted by a data-quality check, and where it decides whether a patient is on systemic
+therapy the episode is `unclassifiable_unknown_drug`, never "off therapy". Classes are those
+of `docs/marts-interface.md`.
 
-The vocabulary lives in the versioned code sets `codesets/drugs_v1.csv` (one row per INN) and
-`codesets/atc_class_prefixes_v1.csv` (the class of an ATC group, for drugs not listed).
+The vocabulary lives in the versioned code sets `codesets/drugs_v2.csv` (one row per INN of
+every L01 substance of the WHO ATC index, plus recent NSCLC drugs by name, plus the
+non-antineoplastic supportive drugs), `codesets/atc_class_prefixes_v1.csv` (the class of an
+ATC group, for codes not listed) and the site mapping `pipelines/ingest/mappings/
+drug_names_site.csv` (brand names and local spellings -> ATC code) that a registry extends.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.clinical.codesets import load_codeset
-from pipelines.ingest.sql_support import ATC_RENAMED_FILE
+from pipelines.ingest.sql_support import ATC_RENAMED_FILE, MAPPINGS_DIR
+
+SITE_DRUG_NAMES_FILE = MAPPINGS_DIR / "drug_names_site.csv"
 
 DRUG_CLASSES = (
     "platinum",
@@ -35,6 +44,14 @@ def _drugs() -> pl.DataFrame:
     return load_codeset("drugs").with_columns(
         pl.col("is_antineoplastic") == "true",
     )
+
+
+def site_drug_names() -> dict[str, str]:
+    """The registry's extra names (lower case) -> ATC code."""
+    d = pl.read_csv(SITE_DRUG_NAMES_FILE, infer_schema=False)
+    names = d["drug_name"].str.strip_chars().str.to_lowercase()
+    codes = d["atc_code"].str.strip_chars().str.to_uppercase()
+    return dict(zip(names, codes, strict=True))
 
 
 def drug_code_set() -> pl.DataFrame:
@@ -57,12 +74,20 @@ def _normalised_atc(atc: str) -> pl.Expr:
     return pl.col(atc).str.strip_chars().str.to_uppercase()
 
 
-def _class_by_atc_prefix(atc: str) -> pl.Expr:
+def effective_atc(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
+    """The recorded ATC code, else the code the site mapping gives the name."""
+    by_site_name = _normalised_name(name).replace_strict(
+        site_drug_names(), default=None, return_dtype=pl.String
+    )
+    return pl.coalesce(pl.when(_normalised_atc(atc) != "").then(_normalised_atc(atc)),
+                       by_site_name)
+
+
+def _class_by_atc_prefix(code: pl.Expr) -> pl.Expr:
     """Class of the longest matching ATC group prefix (e.g. L01FF -> anti_pd1_pdl1)."""
     prefixes = load_codeset("atc_class_prefixes").sort(
         pl.col("atc_prefix").str.len_chars(), descending=True
     )
-    code = _normalised_atc(atc)
     expr: pl.Expr = pl.lit(None, dtype=pl.String)
     # Build from the shortest prefix outwards so the longest match wins.
     for prefix, klass in reversed(list(zip(prefixes["atc_prefix"], prefixes["drug_class"],
@@ -76,22 +101,35 @@ def drug_class(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
     previous), else by its ATC group; null when nothing is known (never a guess)."""
     d = _drugs()
     by_name = dict(zip(d["drug_name"], d["drug_class"], strict=True))
-    by_code = dict(zip(d["atc_code"], d["drug_class"], strict=True))
+    listed = d.filter(pl.col("atc_code").is_not_null())
+    by_code = dict(zip(listed["atc_code"], listed["drug_class"], strict=True))
     # Codes from before the restructure classify like their current code.
     by_code.update({old: by_code[new] for old, new in atc_normalisation_map().items()
                     if new in by_code})
+    code = effective_atc(name, atc)
     return pl.coalesce(
         _normalised_name(name).replace_strict(by_name, default=None, return_dtype=pl.String),
-        _normalised_atc(atc).replace_strict(by_code, default=None, return_dtype=pl.String),
-        _class_by_atc_prefix(atc),
+        code.replace_strict(by_code, default=None, return_dtype=pl.String),
+        _class_by_atc_prefix(code),
     ).alias("drug_class")
 
 
 def is_antineoplastic(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
-    """ATC L01, or a drug listed as antineoplastic by name (bone agents and steroids are
-    listed as not antineoplastic and have no L01 code)."""
+    """ATC L01 (recorded, or given to the name by the site mapping), or a drug listed as
+    antineoplastic by name (bone agents and steroids are listed as not antineoplastic and
+    have no L01 code)."""
     d = _drugs().filter(pl.col("is_antineoplastic"))
     return (
-        _normalised_atc(atc).str.starts_with(ANTINEOPLASTIC_ATC_PREFIX).fill_null(False)
+        effective_atc(name, atc).str.starts_with(ANTINEOPLASTIC_ATC_PREFIX).fill_null(False)
         | _normalised_name(name).is_in(d["drug_name"].to_list()).fill_null(False)
     ).alias("is_antineoplastic")
+
+
+def is_unrecognised_drug(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
+    """No ATC code (recorded or from the site mapping) and a name in no list: whether it is
+    antineoplastic cannot be told."""
+    listed = _drugs()["drug_name"].to_list()
+    return (
+        effective_atc(name, atc).is_null()
+        & ~_normalised_name(name).is_in(listed).fill_null(False)
+    ).alias("is_unrecognised_drug")

@@ -3,10 +3,12 @@ synchronous episode.
 
 Source: Dingemans AC et al., Definition of synchronous oligometastatic non-small cell lung
 cancer - a consensus report. J Thorac Oncol 2019;14:2109-2119
-(doi:10.1016/j.jtho.2019.07.025); criteria and order as in shared spec `clinical-rules.md`
+(doi:10.1016/j.jtho.2019.07.025); criteria and order as in docs/clinical-rules.md
 section 4. The flag is true or false on every synchronous episode (null otherwise); when
 false, the first failing criterion is named. Criteria the registry contract cannot verify are
-listed in `eortc_unverified_criteria`; they never make the flag false.
+listed in `eortc_unverified_criteria`; they never make the flag false. "Found at initial
+staging" decided only by an imputed date (the episode's or the diagnosis's extreme true
+dates disagree) is unverified too, not failed (docs/clinical-rules.md section 3).
 """
 
 from __future__ import annotations
@@ -73,13 +75,13 @@ def mdt_treatability(
     params: ClinicalParameters = DEFAULT_PARAMETERS,
 ) -> pl.LazyFrame:
     """Per episode: the latest recorded MDT judgement of radical treatability of all sites
-    between episode date - 60 d and episode date + staging_window_after_days."""
+    between episode date - mdt_window_before_days (60) and + mdt_window_after_days (90)."""
     return (
         episodes.select(
             "episode_id", "patient_id",
-            pl.col("episode_date").dt.offset_by(f"-{params.staging_imaging_before_days}d")
+            pl.col("episode_date").dt.offset_by(f"-{params.mdt_window_before_days}d")
             .alias("_from"),
-            pl.col("episode_date").dt.offset_by(f"{params.staging_window_after_days}d")
+            pl.col("episode_date").dt.offset_by(f"{params.mdt_window_after_days}d")
             .alias("_to"),
         )
         .join(mdt_decisions.drop_nulls("all_sites_radically_treatable"), on="patient_id",
@@ -107,6 +109,13 @@ def flag_eortc_lcg(
     n_lesions, n_organs; on episode_lesions: episode_id, lesion_id, organ, is_counted,
     is_diffuse, biopsy_confirmed."""
     synchronous = episodes.filter(pl.col("omd_state") == SYNCHRONOUS)
+    names = synchronous.collect_schema().names()
+    bounds = {c: c.rsplit("_", 1)[0] for c in ("episode_date_low", "episode_date_high",
+                                                "diagnosis_date_low", "diagnosis_date_high")}
+    synchronous = synchronous.with_columns(
+        pl.col(plain).alias(c) for c, plain in bounds.items() if c not in names
+    )
+    window = f"{params.staging_window_after_days}d"
     lesion_facts = episode_lesions.group_by("episode_id").agg(
         pl.col("is_diffuse").any().alias("_any_diffuse"),
         pl.col("organ").filter(pl.col("is_counted")).first().alias("_first_organ"),
@@ -119,9 +128,15 @@ def flag_eortc_lcg(
         .join(mdt_treatability(synchronous, mdt_decisions, params), on="episode_id", how="left")
         .with_columns(
             pl.lit(True).alias("_c_nsclc"),  # episodes exist for the NSCLC population only
-            (pl.col("episode_date")
-             <= pl.col("diagnosis_date").dt.offset_by(f"{params.staging_window_after_days}d"))
+            # Met unless even the latest true diagnosis date cannot make it met; the cases an
+            # imputed date decides are listed as unverified below.
+            (pl.col("episode_date_low") <= pl.col("diagnosis_date_high").dt.offset_by(window))
             .fill_null(False).alias("_c_staging"),
+            (
+                (pl.col("episode_date_low") <= pl.col("diagnosis_date_high").dt.offset_by(window))
+                & (pl.col("episode_date_high")
+                   > pl.col("diagnosis_date_low").dt.offset_by(window))
+            ).fill_null(False).alias("_staging_imputed"),
             pl.col("n_lesions").is_between(1, params.eortc_max_lesions).alias("_c_lesions"),
             (pl.col("n_organs") <= params.eortc_max_organs).alias("_c_organs"),
             (~pl.col("_any_diffuse").fill_null(False)).alias("_c_serosal"),
@@ -136,6 +151,8 @@ def flag_eortc_lcg(
         failed = pl.when(~pl.col(column)).then(pl.lit(name)).otherwise(failed)
     solitary = pl.col("n_lesions") == 1
     unverified = pl.concat_list(
+        pl.when(pl.col("_staging_imputed"))
+        .then(pl.lit(["found_at_initial_staging"])).otherwise(pl.lit([], pl.List(pl.String))),
         pl.when(pl.col("mdt_all_sites_radically_treatable").is_null())
         .then(pl.lit(["all_sites_radically_treatable"])).otherwise(pl.lit([], pl.List(pl.String))),
         pl.when(solitary & ~pl.col("_first_biopsy").fill_null(False))

@@ -55,6 +55,7 @@ UNCLASSIFIABLE_STATES = (
     "unclassifiable_missing_diagnosis_date",
     "unclassifiable_imputed_date",
     "unclassifiable_de_novo_metachronous_persistence",
+    "unclassifiable_unknown_drug",
 )
 EPISODE_COLUMNS = (
     "patient_id", "episode_id", "episode_date", "omd_state", "omd_family", "n_lesions",
@@ -79,7 +80,10 @@ def classify_episodes(
 ) -> pl.LazyFrame:
     """Add omd_state and omd_family from the decision inputs: has_prior_poly, has_prior_omd,
     on_systemic_therapy, has_progression, episode_date(_low/_high), diagnosis_date(_low/_high),
-    is_incomplete (the _low/_high bounds span an imputed date)."""
+    is_incomplete (the _low/_high bounds span an imputed date), and optionally
+    unknown_drug_decides (an unrecognised drug row decides on_systemic_therapy)."""
+    if "unknown_drug_decides" not in episodes.collect_schema().names():
+        episodes = episodes.with_columns(pl.lit(False).alias("unknown_drug_decides"))
     m = params.synchronous_months
     synchronous = is_synchronous(pl.col("episode_date"), pl.col("diagnosis_date"), m)
     # The split depends on an imputed date when its extreme true values disagree.
@@ -100,6 +104,8 @@ def classify_episodes(
     state = (
         pl.when(pl.col("is_incomplete").fill_null(False))
         .then(pl.lit("unclassifiable_incomplete_record"))
+        .when(pl.col("unknown_drug_decides").fill_null(False))
+        .then(pl.lit("unclassifiable_unknown_drug"))
         .when(de_novo & pl.col("diagnosis_date").is_null())
         .then(pl.lit("unclassifiable_missing_diagnosis_date"))
         .when(de_novo & split_uncertain)
@@ -165,16 +171,44 @@ def cohort_attrition(population: pl.LazyFrame, episodes: pl.LazyFrame,
     )
 
 
+def episode_tumours(burden: pl.LazyFrame, primary_tumors: pl.LazyFrame) -> pl.LazyFrame:
+    """Per assessment: the tumour, among those its lesions name, with the earliest diagnosis
+    (docs/clinical-rules.md section 1: several NSCLC primaries whose lesions all name their
+    tumour are classifiable, and the episode dates from the earliest of them)."""
+    tumours = primary_tumors.select(
+        "tumor_id", pl.col("diagnosis_date").alias("_dx"),
+        pl.col("diagnosis_date_imputed").fill_null(False).alias("_dx_imputed"),
+    )
+    return (
+        burden.filter(pl.col("tumor_id").is_not_null())
+        .select("patient_id", "assessment_date", "tumor_id").unique()
+        .join(tumours, on="tumor_id", how="inner")
+        .sort("_dx", "tumor_id", nulls_last=True)
+        .group_by("patient_id", "assessment_date")
+        .agg(pl.col("tumor_id").first().alias("_tumor_id"), pl.col("_dx").first(),
+             pl.col("_dx_imputed").first())
+    )
+
+
 def _episodes_from(assessments: pl.LazyFrame, population: pl.LazyFrame,
-                   primary_tumors: pl.LazyFrame, patients: pl.LazyFrame,
+                   tumours: pl.LazyFrame, patients: pl.LazyFrame,
                    params: ClinicalParameters) -> pl.LazyFrame:
     dx_low, dx_high = imputed_date_bounds("diagnosis_date", "diagnosis_date_imputed")
     return (
         assessments.filter(pl.col("assessment_state") == "oligo")
+        .join(tumours, on=["patient_id", "assessment_date"], how="left")
         .rename({"assessment_date": "episode_date", "assessment_date_low": "episode_date_low",
                  "assessment_date_high": "episode_date_high"})
         .join(population.select("patient_id", "primary_tumor_id", "diagnosis_date",
                                 "diagnosis_date_imputed"), on="patient_id", how="left")
+        .with_columns(
+            pl.coalesce("_tumor_id", "primary_tumor_id").alias("primary_tumor_id"),
+            pl.when(pl.col("_tumor_id").is_not_null()).then(pl.col("_dx"))
+            .otherwise(pl.col("diagnosis_date")).alias("diagnosis_date"),
+            pl.when(pl.col("_tumor_id").is_not_null()).then(pl.col("_dx_imputed"))
+            .otherwise(pl.col("diagnosis_date_imputed")).alias("diagnosis_date_imputed"),
+        )
+        .drop("_tumor_id", "_dx", "_dx_imputed")
         .join(patients.select("patient_id", "is_incomplete"), on="patient_id", how="left")
         .with_columns(
             dx_low.alias("diagnosis_date_low"),
@@ -207,8 +241,9 @@ def derive_episodes(
         lesions, progressions, therapies, staging["systemic_therapies"], params
     )
     episodes, = materialise(classify_episodes(
-        _episodes_from(assessments, population, staging["primary_tumors"], staging["patients"],
-                       params),
+        _episodes_from(assessments, population,
+                       episode_tumours(burden, staging["primary_tumors"]),
+                       staging["patients"], params),
         params,
     ))
     keys = episodes.select("patient_id", pl.col("episode_date").alias("assessment_date"),

@@ -19,8 +19,9 @@ from pipelines.clinical.organs import organ_label
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 from pipelines.clinical.population import REGIONAL_NODE
 
-LESION_COLUMNS = ("patient_id", "lesion_id", "organ", "organ_label", "detected_date",
-                  "detected_date_imputed", "resolved_date", "is_diffuse", "biopsy_confirmed")
+LESION_COLUMNS = ("patient_id", "lesion_id", "tumor_id", "organ", "organ_label",
+                  "detected_date", "detected_date_imputed", "resolved_date", "is_diffuse",
+                  "biopsy_confirmed")
 
 
 def counted_lesions(

@@ -1,11 +1,14 @@
 """Local therapy of a target: radiotherapy dose, SBRT/SRS, radical intent; surgery and ablation.
 
-Sources: shared spec `clinical-rules.md` section 5; the linear-quadratic model
+Sources: docs/clinical-rules.md section 5; the linear-quadratic model
 (BED = D(1 + d/(alpha/beta)), EQD2 = BED / (1 + 2/(alpha/beta)); Fowler JF, Br J Radiol
 1989;62:679-694) with alpha/beta 10 for tumour and 3 for late effects; the lung dose-adequacy
 threshold BED10 >= 100 Gy (Onishi H et al., Cancer 2004;101:1623-1631), applied to lung
 targets only. The SBRT/SRS inference and the meaning of "radical" are the project's
-conventions written in the spec and coded once in `pipelines/clinical/dose.py`.
+conventions written in docs/clinical-rules.md and coded once in `pipelines/clinical/dose.py`.
+For the primary and the regional nodes (target `primary`, `regional_nodes`, or a lesion of
+organ `regional_lymph_node`) "radical" means intent curative, ablative or consolidative, or,
+with no intent recorded, a course EQD2(10) of at least `radical_eqd2_min_gy` (45 Gy).
 
 Output grain: one row per treated target, course and phase (radiotherapy) or procedure.
 """
@@ -95,6 +98,17 @@ def derive_radiotherapy_rows(
         )
         .with_columns(
             pl.col("bed10_gy").sum().over(course_key).alias("course_bed10_gy"),
+            pl.col("eqd2_gy").sum().over(course_key).alias("_course_eqd2_gy"),
+        )
+        .with_columns(
+            pl.when(pl.col("organ") == REGIONAL_NODES_ORGAN)
+            .then(dose.is_radical_locoregional_course(p, "_course_eqd2_gy"))
+            .when(pl.col("target_kind") == "primary")
+            .then(dose.is_radical_locoregional_course(p, "_course_eqd2_gy"))
+            .otherwise(pl.col("is_radical"))
+            .alias("is_radical")
+        )
+        .with_columns(
             # As in `radical.radical_lesion_therapy`: a course is radical on its target when
             # any phase is (a boost phase does not make an ablative course palliative).
             pl.col("is_radical").any().over(course_key),

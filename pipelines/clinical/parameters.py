@@ -1,4 +1,5 @@
-"""Every clinical parameter, named, with the shared spec's default (`clinical-rules.md`).
+"""Every clinical parameter, named, with its default from docs/clinical-rules.md (the section
+named on each group).
 
 One settings object for a run; overridable from Dagster run config or
 `oligo run --set max_lesions=3`; recorded with the results (`parameter_set`).
@@ -31,6 +32,8 @@ class ClinicalParameters:
     staging_imaging_before_days: int = 60
     staging_imaging_after_days: int = 30
     allow_brain_ct: bool = False
+    mdt_window_before_days: int = 60  # the MDT decision judged: latest in [-60, +90] days
+    mdt_window_after_days: int = 90
     # Section 5: local therapy and dose (LQ model)
     alpha_beta_tumour: float = 10.0
     alpha_beta_late: float = 3.0
@@ -39,6 +42,9 @@ class ClinicalParameters:
     sbrt_min_bed10_gy: float = 35.0
     lung_bed10_adequate_gy: float = 100.0
     lct_before_days: int = 30
+    # Primary / regional nodes with no intent recorded: radical at EQD2(10) >= 45 Gy (the
+    # lowest consolidative regimen of Gomez 2016, 45 Gy in 15 fractions; a convention)
+    radical_eqd2_min_gy: float = 45.0
     # Section 6: outcomes and lines of therapy
     line_regimen_window_days: int = 28
     line_restart_gap_days: int = 120
@@ -53,7 +59,7 @@ class ClinicalParameters:
 
     @property
     def parameter_set(self) -> str:
-        """'default' for the spec's defaults, else a short hash plus the changed values."""
+        """'default' for the documented defaults, else a short hash plus the changed values."""
         changed = {
             f.name: getattr(self, f.name)
             for f in fields(self)

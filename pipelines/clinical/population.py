@@ -1,8 +1,8 @@
 """The NSCLC population: which patients get oligometastatic episodes, and through which primary.
 
 Sources: ICD-O-3 (WHO, 3rd edition, 2nd revision) morphology and topography; WHO 2021
-classification of thoracic tumours for the NSCLC histology groups; shared spec
-`clinical-rules.md` section 1. The code sets are the versioned files
+classification of thoracic tumours for the NSCLC histology groups; docs/clinical-rules.md
+section 1. The code sets are the versioned files
 `codesets/nsclc_morphology_v1.csv` and `codesets/lung_topography_v1.csv`.
 
 - A primary is NSCLC when its topography is C34.x, its behaviour /3 and its morphology in the
@@ -10,9 +10,12 @@ classification of thoracic tumours for the NSCLC histology groups; shared spec
   carcinoids (8240, 8249) are excluded unless `exclude_lcnec_and_carcinoids` is off;
   8000/8010 are flagged for review.
 - A lesion belongs to its `tumor_id`; without one, to the patient's only primary. Several
-  primaries with a lesion without `tumor_id`, lesions pointing to different primaries, or NSCLC
-  and SCLC primaries together: `unclassifiable_ambiguous_primary` (which cancer the
-  metastases come from cannot be told).
+  primaries with a lesion without `tumor_id`, lesions pointing to different primaries not all
+  NSCLC, or NSCLC and SCLC primaries together: `unclassifiable_ambiguous_primary` (which
+  cancer the metastases come from cannot be told). Several NSCLC primaries whose lesions all
+  name their tumour are classifiable: the index primary is the earliest diagnosed of the
+  linked ones, and each episode dates from the earliest diagnosis among the tumours of its
+  own lesions (`episodes.episode_tumours`).
 """
 
 from __future__ import annotations
@@ -100,18 +103,29 @@ def classify_population(
         .first()
         .alias("_default_tumor_id"),
     )
+    linked = primaries.select(
+        "tumor_id", pl.col("tumour_reason").alias("_linked_reason"),
+        pl.col("diagnosis_date").alias("_linked_dx"),
+    )
     lesion_links = (
         metastases.filter(pl.col("organ") != REGIONAL_NODE)
+        .join(linked, on="tumor_id", how="left")
         .group_by("patient_id")
         .agg(
             pl.col("tumor_id").is_null().any().alias("_lesion_without_tumor"),
             pl.col("tumor_id").drop_nulls().n_unique().alias("_n_linked_tumors"),
-            pl.col("tumor_id").drop_nulls().first().alias("_linked_tumor_id"),
+            (pl.col("tumor_id").is_not_null() & pl.col("_linked_reason").ne_missing("nsclc"))
+            .any().alias("_linked_not_nsclc"),
+            # Several linked NSCLC primaries: the index primary is the earliest diagnosed.
+            pl.col("tumor_id").sort_by("_linked_dx", "tumor_id", nulls_last=True)
+            .drop_nulls().first().alias("_linked_tumor_id"),
         )
     )
+    # Several NSCLC primaries whose lesions all name their tumour stay classifiable.
     ambiguous = (
         ((pl.col("_n_primaries") > 1) & pl.col("_lesion_without_tumor").fill_null(False))
-        | (pl.col("_n_linked_tumors").fill_null(0) > 1)
+        | ((pl.col("_n_linked_tumors").fill_null(0) > 1)
+           & pl.col("_linked_not_nsclc").fill_null(False))
         | (pl.col("_has_nsclc") & pl.col("_has_sclc"))
     )
     return (

@@ -1,6 +1,6 @@
 """Active systemic therapy at a date.
 
-Source: shared spec `clinical-rules.md` section 3: an antineoplastic drug (ATC L01, or a
+Source: docs/clinical-rules.md section 3: an antineoplastic drug (ATC L01, or a
 known antineoplastic by name; bone agents such as denosumab or zoledronate and steroids do
 not count, see `drugs.py`) is active at t when it started before t and ended no earlier than
 t - `systemic_gap_days` (30), or has no end date (ongoing at the cut-off). ESTRO/EORTC 2020
@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.clinical.drugs import is_antineoplastic
+from pipelines.clinical.drugs import is_antineoplastic, is_unrecognised_drug
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
 
-def antineoplastic_periods(systemic_therapies: pl.LazyFrame) -> pl.LazyFrame:
+def antineoplastic_periods(
+    systemic_therapies: pl.LazyFrame, include_unrecognised: bool = False
+) -> pl.LazyFrame:
     """Drug periods that count as systemic therapy: patient_id, drug_start_date,
-    drug_end_date (null = ongoing)."""
-    return systemic_therapies.filter(is_antineoplastic()).select(
+    drug_end_date (null = ongoing); with `include_unrecognised`, also the periods of drugs
+    recognised by no list (to tell whether such a row decides the on-therapy input)."""
+    counted = is_antineoplastic() | (is_unrecognised_drug() if include_unrecognised
+                                     else pl.lit(False))
+    return systemic_therapies.filter(counted).select(
         "patient_id",
         pl.col("start_date").alias("drug_start_date"),
         pl.col("end_date").alias("drug_end_date"),
@@ -33,23 +38,24 @@ def with_systemic_therapy(
     at: str = "assessment_date",
     since: str | None = None,
     alias: str = "on_systemic_therapy",
+    include_unrecognised: bool = False,
 ) -> pl.LazyFrame:
-    """Add `alias`: antineoplastic therapy was active at some time in [since, at] (at `at`
-    only when `since` is None): a drug started before `at` and ended no earlier than
-    `since` - systemic_gap_days, or is ongoing."""
-    since = since or at
-    key_cols = ["patient_id", at] + ([since] if since != at else [])
+    """Add `alias`. Without `since`: antineoplastic therapy is active at `at` (started
+    before it, ended no earlier than `at` - systemic_gap_days, or ongoing). With `since`:
+    an antineoplastic exposure overlaps the days after `since` up to `at` (started before
+    `at`, ended after `since` or ongoing); the gap tail of a drug that ended on or before
+    `since` does not count (docs/clinical-rules.md section 3, treatment decision (ii))."""
+    key_cols = ["patient_id", at] + ([since] if since is not None and since != at else [])
     keys = frame.select(key_cols).unique()
+    end = pl.col("drug_end_date")
+    if since is None:
+        still_running = end >= pl.col(at).dt.offset_by(f"-{params.systemic_gap_days}d")
+    else:
+        still_running = end > pl.col(since)
     active = (
-        keys.join(antineoplastic_periods(systemic_therapies), on="patient_id", how="inner")
-        .filter(
-            (pl.col("drug_start_date") < pl.col(at))
-            & (
-                pl.col("drug_end_date").is_null()
-                | (pl.col("drug_end_date")
-                   >= pl.col(since).dt.offset_by(f"-{params.systemic_gap_days}d"))
-            )
-        )
+        keys.join(antineoplastic_periods(systemic_therapies, include_unrecognised),
+                  on="patient_id", how="inner")
+        .filter((pl.col("drug_start_date") < pl.col(at)) & (end.is_null() | still_running))
         .select(key_cols)
         .unique()
         .with_columns(pl.lit(True).alias(alias))

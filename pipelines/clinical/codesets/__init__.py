@@ -14,7 +14,7 @@ import polars as pl
 CODESET_DIR = Path(__file__).parent
 
 CODESET_VERSIONS: dict[str, str] = {
-    "drugs": "v1",
+    "drugs": "v2",
     "atc_class_prefixes": "v1",
     "nsclc_morphology": "v1",
     "lung_topography": "v1",
