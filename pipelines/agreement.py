@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.clinical.cutoff import staging_at_cutoff
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 from pipelines.contract.dialects import DEFAULT, Dialect
 from pipelines.contract.tables import TABLES
@@ -94,6 +95,9 @@ def derive_marts(batch_dir: Path, params: ClinicalParameters = DEFAULT_PARAMETER
     seconds = {}
     start = time.perf_counter()
     batch_id, cutoff, staging = load_staging(batch_dir, dialect, pseudonymizer)
+    # As the assets read it: nothing dated after the cut-off (docs/clinical-rules.md s. 6).
+    cut = staging_at_cutoff({name: frame.lazy() for name, frame in staging.items()}, cutoff)
+    staging = dict(zip(cut, pl.collect_all(list(cut.values())), strict=True))
     seconds["load"] = time.perf_counter() - start
     start = time.perf_counter()
     lazy = {name: frame.lazy() for name, frame in staging.items()}

@@ -22,8 +22,12 @@ EPISODE_OUTPUTS = {
 }
 
 
-def read_staging(con) -> dict[str, pl.LazyFrame]:
-    return {t.name: read_table(con, "staging", t.name) for t in TABLES}
+def read_staging(con, batch_id: str) -> dict[str, pl.LazyFrame]:
+    """Staging as known at the batch's cut-off (nothing dated after it is used)."""
+    from pipelines.clinical.cutoff import staging_at_cutoff
+
+    staging = {t.name: read_table(con, "staging", t.name) for t in TABLES}
+    return staging_at_cutoff(staging, data_cutoff_date(con, batch_id))
 
 
 def _write_all(con, outputs: dict[str, pl.LazyFrame], layers: dict[str, str]):
@@ -54,7 +58,7 @@ def oligometastatic_episodes(
     fault_point("derive")
     params = clinical_settings.parameters()
     with warehouse.get_connection() as con:
-        outputs = derive_episodes(read_staging(con), params)
+        outputs = derive_episodes(read_staging(con, context.partition_key), params)
         yield from _write_all(con, outputs, EPISODE_OUTPUTS)
 
 
@@ -108,7 +112,7 @@ def treatments(
 
     params = clinical_settings.parameters()
     with warehouse.get_connection() as con:
-        staging = read_staging(con)
+        staging = read_staging(con, context.partition_key)
         episodes = read_outputs(con, EPISODE_OUTPUTS)
         local = derive_local_treatments(staging, params)
         lines = derive_therapy_lines(staging["systemic_therapies"], params)
@@ -146,7 +150,7 @@ def outcomes(
     params = clinical_settings.parameters()
     with warehouse.get_connection() as con:
         cutoff = data_cutoff_date(con, context.partition_key)
-        staging = read_staging(con)
+        staging = read_staging(con, context.partition_key)
         ep = read_outputs(con, EPISODE_OUTPUTS)
         tr = read_outputs(con, TREATMENT_OUTPUTS)
         outputs = {

@@ -55,6 +55,7 @@ def clinical_checks(t: QualityThresholds = DEFAULT_THRESHOLDS) -> list[CheckSpec
             f"{table}.{column} is not in a year before the patient's birth year",
             reads=("patients",), columns={"date_column": column}, column=column,
             rule_id="event_before_birth"))
+    specs += _clinical_rule_checks()
     for table, column in (("radiotherapy", "start_date"), ("local_procedures", "procedure_date")):
         specs.append(_warn(
             f"{table}__{column}__before_first_diagnosis", table, "before_first_diagnosis",
@@ -125,4 +126,24 @@ def clinical_checks(t: QualityThresholds = DEFAULT_THRESHOLDS) -> list[CheckSpec
               threshold_pct=t.long_drug_period_allowed_pct,
               params={"max_drug_period_days": t.max_drug_period_days}),
     ]
+    return specs
+
+
+def _clinical_rule_checks() -> list[CheckSpec]:
+    """Rows the clinical rules leave out or cannot judge (docs/clinical-rules.md sections 3
+    and 6): every dated column after the batch's cut-off; drug rows recognised neither by
+    ATC code nor by name."""
+    from pipelines.clinical.drugs import drug_code_set, site_drug_names
+
+    specs = [_warn(f"{table}__{column}__after_cutoff", table, "after_cutoff",
+                   f"{table}.{column} is not after the batch's data cut-off (such rows are "
+                   "not used)", columns={"date_column": column}, column=column)
+             for table, column in [*dated_columns(), ("patients", "death_date"),
+                                   ("patients", "last_contact_date")]]
+    names = sorted({*drug_code_set()["drug_name"].to_list(), *site_drug_names()})
+    specs.append(_warn(
+        "systemic_therapies__unrecognised_drug", "systemic_therapies", "unrecognised_drug",
+        "every drug row has an ATC code or a name of the drug code set or the site mapping",
+        category=COMPLETENESS, subcategory="atemporal", column="drug_name",
+        params={"known_drug_names": names}))
     return specs

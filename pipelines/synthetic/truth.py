@@ -69,7 +69,9 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
     progs = (les["prog"], les["prog2"])  # a lesion's first and second progression
     partial = chunk.p["partial_dx"]
     key_bits = np.left_shift(np.uint16(1), V.ORGAN_KEY[les["organ"]].astype(np.uint16))
-    imputed_dx = np.where(partial, month_start(dx) + 14, dx)
+    # the latest true diagnosis date behind a partial one: "found at initial staging" fails
+    # only when even it is too early (an imputed date deciding it leaves it unverified)
+    latest_dx = np.where(partial, month_end(dx), dx)
     sync_limit = add_months(dx, p.synchronous_months)
     sync_lo_limit = add_months(month_start(dx), p.synchronous_months)
     sync_hi_limit = add_months(month_end(dx), p.synchronous_months)
@@ -125,7 +127,7 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
         # an MDT decision is recorded); the generator's decisions are about the episode t_ep
         not_treatable = mdt_not_treatable & (t[:, 0] == t_ep)
         failed = np.select(
-            [t[:, 0] > imputed_dx + p.staging_window_after_days,
+            [t[:, 0] > latest_dx + p.staging_window_after_days,
              (count > p.eortc_max_lesions) | (organs > p.eortc_max_organs),
              diffuse, ~has_pet, ~has_brain, not_treatable],
             [0, 1, 2, 3, 4, 5], -1)

@@ -39,6 +39,9 @@ BY_CHECK_ID: dict[str, str] = {
     "radiotherapy__course_total_dose":
         "update staging.radiotherapy set total_dose_gy = 150 where course_id = 'C3' and phase = 2",
     "toxicities__grade5_alive": "update staging.toxicities set grade = 5 where toxicity_id = 'TX1'",
+    "systemic_therapies__unrecognised_drug":
+        "update staging.systemic_therapies set atc_code = null, drug_name = 'drug zz' "
+        "where therapy_id = 'X1'",
     "toxicities__before_course":
         "update staging.toxicities set onset_date = date '2024-01-01' where toxicity_id = 'TX1'",
     "systemic_therapies__drug_period_too_long":
@@ -114,6 +117,8 @@ def break_check(con: duckdb.DuckDBPyConnection, spec: CheckSpec) -> None:
         )
     elif kind == "after_last_contact":
         con.execute(f"update {rel} set {col} = date '2030-01-01' where {_first(rel, f'{col} is not null')}")
+    elif kind == "after_cutoff":  # the tiny warehouse's cut-off is 2026-10-31
+        con.execute(f"update {rel} set {col} = date '2026-11-30' where {_first(rel, f'{col} is not null')}")
     elif kind == "before_birth":
         con.execute(f"update {rel} set {col} = date '1901-01-01' where {_first(rel, f'{col} is not null')}")
     elif kind in ("before_first_diagnosis", "before_lesion_detection"):

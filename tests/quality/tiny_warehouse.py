@@ -225,7 +225,11 @@ def staging_frames(rows: dict[str, list[dict]] = STAGING) -> dict[str, pl.DataFr
 def build_clean_warehouse(path: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         write_tables(con, "staging", staging_frames())
-        write_tables(con, "ops", {"quarantine": pl.DataFrame(QUARANTINE, schema=QUARANTINE_SCHEMA)})
+        write_tables(con, "ops", {
+            "quarantine": pl.DataFrame(QUARANTINE, schema=QUARANTINE_SCHEMA),
+            # the batch's cut-off, for the after-cut-off checks
+            "batches": pl.DataFrame({"batch_id": [BATCH_ID], "data_cutoff_date": [d(2026, 10, 31)]}),
+        })
         write_tables(con, "marts", {name: pl.DataFrame(r, infer_schema_length=None)
                                     for name, r in MARTS.items()})
     return path
