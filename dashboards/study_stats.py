@@ -105,7 +105,7 @@ def flow_steps(
     hides the step's own count too (and with it the next exclusion), else subtraction
     would reveal it.
     """
-    steps = attrition.sort("step_order").select("step", n=pl.col("n_patients").cast(pl.Int64))
+    steps = attrition.sort("step_order").select("step", n=pl.col("remaining").cast(pl.Int64))
     if filtered_patients is not None:
         steps = pl.concat(
             [steps, pl.DataFrame({"step": ["matching the current filter"], "n": [filtered_patients]})]

@@ -30,6 +30,17 @@ def read_staging(con, batch_id: str) -> dict[str, pl.LazyFrame]:
     return staging_at_cutoff(staging, data_cutoff_date(con, batch_id))
 
 
+def opted_out_patients(con, batch_id: str) -> int:
+    """Patients the ingest removed because they objected (`raw.opt_out_exclusions`; 0 when
+    an older warehouse has no such table)."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema "
+                         "= 'raw' AND table_name = 'opt_out_exclusions'").fetchone()[0]
+    if not exists:
+        return 0
+    return int(con.execute("SELECT coalesce(sum(n_patients_excluded), 0) FROM "
+                           "raw.opt_out_exclusions WHERE batch_id = ?", [batch_id]).fetchone()[0])
+
+
 def _write_all(con, outputs: dict[str, pl.LazyFrame], layers: dict[str, str]):
     frames = pl.collect_all([outputs[name] for name in layers])
     for (name, layer), frame in zip(layers.items(), frames, strict=True):
@@ -58,7 +69,8 @@ def oligometastatic_episodes(
     fault_point("derive")
     params = clinical_settings.parameters()
     with warehouse.get_connection() as con:
-        outputs = derive_episodes(read_staging(con, context.partition_key), params)
+        outputs = derive_episodes(read_staging(con, context.partition_key), params,
+                                  opted_out_patients(con, context.partition_key))
         yield from _write_all(con, outputs, EPISODE_OUTPUTS)
 
 

@@ -3,7 +3,7 @@
 
 Sources: Guckenberger M et al., Characterisation and classification of oligometastatic
 disease: an ESTRO and EORTC consensus recommendation. Lancet Oncol 2020;21:e18-e28
-(doi:10.1016/S1470-2045(19)30718-1); shared spec `clinical-rules.md` section 3. Every
+(doi:10.1016/S1470-2045(19)30718-1); docs/clinical-rules.md section 3. Every
 oligometastatic assessment is one episode, classified in this order:
 1. an earlier polymetastatic (or diffuse) assessment -> induced;
 2. else an earlier OMD episode -> repeat;
@@ -29,12 +29,12 @@ from pipelines.clinical.assessments import (
     materialise,
     stable_id,
 )
+from pipelines.clinical.attrition import cohort_attrition
 from pipelines.clinical.eortc import flag_eortc_lcg
 from pipelines.clinical.lesions import counted_lesions, lesion_progressions
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 from pipelines.clinical.population import (
     POPULATION_COLUMNS,
-    POPULATION_REASONS,
     classify_population,
 )
 from pipelines.clinical.radical import radical_lesion_therapy
@@ -129,48 +129,6 @@ def classify_episodes(
     )
 
 
-def cohort_attrition(population: pl.LazyFrame, episodes: pl.LazyFrame,
-                     lesions: pl.LazyFrame) -> pl.LazyFrame:
-    """Patients at each step: all, each exclusion reason, NSCLC, metastatic NSCLC (a counted
-    lesion), with an OMD episode, with synchronous OMD, with EORTC-LCG synchronous OMD."""
-    exclusions = [r for r in POPULATION_REASONS if r != "nsclc"]
-    per_patient = population.select(
-        "patient_id", "population_reason", "is_nsclc"
-    ).join(
-        lesions.select("patient_id").unique().with_columns(pl.lit(True).alias("_metastatic")),
-        on="patient_id", how="left",
-    ).join(
-        episodes.group_by("patient_id").agg(
-            pl.lit(True).alias("_omd"),
-            (pl.col("omd_state") == "synchronous_omd").any().alias("_sync"),
-            pl.col("is_eortc_som_nsclc").fill_null(False).any().alias("_eortc"),
-        ),
-        on="patient_id", how="left",
-    )
-    counts = [pl.len().alias("all_patients")]
-    counts += [(pl.col("population_reason") == r).sum().alias(r) for r in exclusions]
-    counts += [
-        pl.col("is_nsclc").sum().alias("nsclc"),
-        pl.col("_metastatic").fill_null(False).sum().alias("metastatic_nsclc"),
-        pl.col("_omd").fill_null(False).sum().alias("with_omd_episode"),
-        pl.col("_sync").fill_null(False).sum().alias("with_synchronous_omd"),
-        pl.col("_eortc").fill_null(False).sum().alias("with_eortc_synchronous_omd"),
-    ]
-    steps = ["all_patients", *exclusions, "nsclc", "metastatic_nsclc", "with_omd_episode",
-             "with_synchronous_omd", "with_eortc_synchronous_omd"]
-    return (
-        per_patient.select(counts)
-        .unpivot(on=steps, variable_name="step", value_name="n_patients")
-        .with_columns(
-            pl.col("step").replace_strict(steps, list(range(1, len(steps) + 1)),
-                                          return_dtype=pl.Int64).alias("step_order"),
-            pl.col("n_patients").cast(pl.Int64),
-        )
-        .select("step_order", "step", "n_patients")
-        .sort("step_order")
-    )
-
-
 def episode_tumours(burden: pl.LazyFrame, primary_tumors: pl.LazyFrame) -> pl.LazyFrame:
     """Per assessment: the tumour, among those its lesions name, with the earliest diagnosis
     (docs/clinical-rules.md section 1: several NSCLC primaries whose lesions all name their
@@ -224,10 +182,13 @@ def _episodes_from(assessments: pl.LazyFrame, population: pl.LazyFrame,
 
 
 def derive_episodes(
-    staging: dict[str, pl.LazyFrame], params: ClinicalParameters = DEFAULT_PARAMETERS
+    staging: dict[str, pl.LazyFrame], params: ClinicalParameters = DEFAULT_PARAMETERS,
+    n_opted_out: int = 0,
 ) -> dict[str, pl.LazyFrame]:
     """Staging tables -> nsclc_population, disease_assessments, omd_episodes,
-    episode_lesions, cohort_attrition (names and columns of docs/marts-interface.md)."""
+    episode_lesions, cohort_attrition (names and columns of docs/marts-interface.md).
+    `n_opted_out`: patients removed at ingest because they objected (the attrition's first
+    exclusion)."""
     population, = materialise(classify_population(
         staging["patients"], staging["primary_tumors"], staging["metastases"], params
     ))
@@ -267,7 +228,7 @@ def derive_episodes(
         "episode_lesions": episode_lesions.select(
             *EPISODE_LESION_COLUMNS[:-1], pl.col("is_new_in_group").alias("is_in_detection_group")
         ).sort("patient_id", "episode_id", "lesion_id"),
-        "cohort_attrition": cohort_attrition(population, episodes, lesions),
+        "cohort_attrition": cohort_attrition(population, episodes, lesions, n_opted_out),
     }
 
 

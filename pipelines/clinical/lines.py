@@ -1,6 +1,6 @@
 """Lines of systemic therapy, and the line active at a date.
 
-Source: shared spec `clinical-rules.md` section 6 ("Lines of therapy"), a real-world-data
+Source: docs/clinical-rules.md section 6 ("Lines of therapy"), a real-world-data
 convention in the spirit of the line-of-therapy algorithms used with oncology EHR data
 (e.g. Flatiron Health: drugs started within a 28-day window form the regimen; a new drug
 after the window, or a restart after a gap, starts a new line; dropping a drug is
@@ -14,9 +14,9 @@ lines are derived, in start order:
 - a period starting more than `line_restart_gap_days` after the latest end of every earlier
   period (ongoing periods have no end) is a restart after a gap: a new line;
 - a drug not given earlier since the last gap, starting more than `line_regimen_window_days`
-  after the start of that stretch of therapy, is a new drug: a new line. New drugs whose
-  starts follow each other within the window join one new line (the window is chained from
-  one new drug to the next);
+  after the start of that stretch of therapy, is a new drug: a new line. New drugs starting
+  within the window of that new line's first start join it (day 28 inside); the window is
+  anchored at the line's first start, not chained from one new drug to the next;
 - anything else (the same drugs continued or restarted within the gap, fewer drugs:
   maintenance, a drug added within the window) stays in the current line.
 Drug periods starting on the same day as a new line belong to that line.
@@ -30,6 +30,7 @@ import datetime as dt
 
 import polars as pl
 
+from pipelines.clinical.assessments import group_dates
 from pipelines.clinical.drugs import drug_class, is_antineoplastic
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
@@ -68,14 +69,8 @@ def _assign_lines(periods: pl.LazyFrame, params: ClinicalParameters) -> pl.LazyF
         & (previous_end_days >= 0)
         & (start_days - previous_end_days > params.line_restart_gap_days)
     )
-    candidate = pl.col("_new_drug")
-    last_candidate_start = pl.when(candidate).then(start).shift(1).forward_fill()
-    last_candidate_stretch = pl.when(candidate).then(pl.col("_stretch")).shift(1).forward_fill()
-    last_new_drug_start = pl.when(last_candidate_stretch == pl.col("_stretch")).then(
-        last_candidate_start
-    )
     line_id = pl.col("_line_break").cast(pl.Int64).cum_sum()
-    return (
+    flagged = (
         periods.sort("patient_id", "start_date", "_drug")
         .with_columns(pl.col("patient_id").rle_id().alias("_patient"))
         .with_columns(new_patient.fill_null(True).alias("_new_patient"))
@@ -94,17 +89,23 @@ def _assign_lines(periods: pl.LazyFrame, params: ClinicalParameters) -> pl.LazyF
                 & (_days(start - pl.col("_stretch_start")) > window)
             ).alias("_new_drug")
         )
+    )
+    # A new line's regimen is every new drug starting within `window` days of the line's
+    # first start (anchored, not chained): greedy groups of the new drugs' starts.
+    stretch_key = pl.col("_stretch").cast(pl.String).alias("patient_id")
+    new_drug_lines = group_dates(
+        flagged.filter(pl.col("_new_drug")).select(stretch_key, "start_date"), window,
+        date="start_date",
+    ).select(pl.col("patient_id").cast(pl.Int64).alias("_stretch"),
+             pl.col("group_date").alias("_line_first_start"), "start_date").unique()
+    return (
+        flagged.join(new_drug_lines, on=["_stretch", "start_date"], how="left")
+        .sort("patient_id", "start_date", "_drug")
         .with_columns(
             (
                 pl.col("_new_patient")
                 | pl.col("_restart")
-                | (
-                    candidate
-                    & (
-                        last_new_drug_start.is_null()
-                        | (_days(start - last_new_drug_start) > window)
-                    )
-                )
+                | (pl.col("_new_drug") & (pl.col("_line_first_start") == start).fill_null(False))
             ).alias("_line_break")
         )
         .with_columns(
@@ -160,7 +161,7 @@ def derive_therapy_lines(
 
 def is_line_active_at(date_col: str, params: ClinicalParameters) -> pl.Expr:
     """The line started on or before the date and had not ended more than
-    `systemic_gap_days` before it (spec section 3, active systemic therapy; a line started on
+    `systemic_gap_days` before it (docs/clinical-rules.md section 3, active systemic therapy; a line started on
     the date itself is the line at that date, so it is not 'next' therapy)."""
     t = pl.col(date_col)
     return (pl.col("line_start_date") <= t) & (

@@ -72,14 +72,19 @@ MART_DOCS: dict[str, dict] = {
     "cohort_attrition": {
         "grain": "one row per step of the cohort flow",
         "description": (
-            "Patients at each step from all patients of the registry, through each "
-            "population exclusion, to NSCLC, metastatic NSCLC, patients with an OMD episode, "
-            "with synchronous OMD and with EORTC-LCG synchronous OMD."
+            "The cohort flow: each step removes patients for one reason, in order, no "
+            "patient twice: from every patient of the registry export, through the opt-outs "
+            "removed at ingest and each population exclusion, to NSCLC, metastatic NSCLC, "
+            "patients with an OMD episode, with synchronous OMD and with EORTC-LCG "
+            "synchronous OMD. remaining = previous remaining - excluded."
         ),
         "columns": {
-            "step_order": "order of the step (1 = all patients)",
-            "step": "step name; excluded_* and review_* rows count patients left out",
-            "n_patients": "number of patients at (or excluded at) this step",
+            "step_order": "order of the step (1 = every patient of the registry export)",
+            "step": "step name (excluded_*, review_*, unclassifiable_*: a population "
+                    "exclusion; the others: the patients kept by that step)",
+            "remaining": "patients remaining after this step",
+            "excluded": "patients excluded at this step (0 on the first row)",
+            "reason": "why the step's patients were excluded, in words",
         },
     },
 }

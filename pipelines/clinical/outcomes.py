@@ -1,6 +1,6 @@
 """Episode and lesion outcomes: OS, PFS, widespread progression, next therapy, local control.
 
-Sources: shared spec `clinical-rules.md` section 6; ESTRO-ASTRO 2020 (Lievens et al.,
+Sources: docs/clinical-rules.md section 6; ESTRO-ASTRO 2020 (Lievens et al.,
 Radiother Oncol 2020;148:157-166: minimum endpoints PFS, OS, local control, toxicity);
 iRECIST (Seymour L et al., Lancet Oncol 2017;18:e143-e152: an unconfirmed progression, iUPD
 not followed by iCPD, is not a progression); competing risks for local control (Aalen-
@@ -21,6 +21,7 @@ from pipelines.clinical.cohort import first_episode_flags
 from pipelines.clinical.followup import days_between, vital_status_at_cutoff
 from pipelines.clinical.lines import line_at
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
+from pipelines.clinical.population import REGIONAL_NODE
 from pipelines.contract.tables import ORGANS
 
 EPISODE_OUTCOME_COLUMNS = (
@@ -86,23 +87,31 @@ def _first_progression(
     staging: dict[str, pl.LazyFrame],
     episode_lesions: pl.LazyFrame,
     data_cutoff_date: dt.date,
+    params: ClinicalParameters = DEFAULT_PARAMETERS,
 ) -> pl.LazyFrame:
     """Per episode and origin: the first progression after the origin, by the cut-off.
 
     A progression is a new lesion outside the episode's own detection group, or a confirmed
-    lesion, regional or primary progression event (unconfirmed iUPD excluded)."""
+    lesion, regional or primary progression event (unconfirmed iUPD excluded). A regional
+    node first seen within `grouping_days` after the episode date belongs to the episode's
+    staging, whatever the origin (it is never counted, so it is in no detection group)."""
     cutoff = _cutoff(data_cutoff_date)
-    keys = origins.select("episode_id", "patient_id", "origin", "origin_date")
+    keys = origins.select("episode_id", "patient_id", "origin", "origin_date", "episode_date")
+    staging_node = (pl.col("_organ") == REGIONAL_NODE) & (
+        pl.col("_date") <= pl.col("episode_date").dt.offset_by(f"{params.grouping_days}d")
+    )
     own_group = episode_lesions.filter(pl.col("is_in_detection_group")).select(
         "episode_id", "lesion_id"
     )
     new_lesions = (
         keys.join(
             staging["metastases"].select("patient_id", "lesion_id",
-                                         pl.col("detected_date").alias("_date")),
+                                         pl.col("detected_date").alias("_date"),
+                                         pl.col("organ").alias("_organ")),
             on="patient_id",
         )
-        .filter((pl.col("_date") > pl.col("origin_date")) & (pl.col("_date") <= cutoff))
+        .filter((pl.col("_date") > pl.col("origin_date")) & (pl.col("_date") <= cutoff)
+                & ~staging_node)
         .join(own_group, on=["episode_id", "lesion_id"], how="anti")
         .select("episode_id", "origin", "_date")
     )
@@ -125,6 +134,23 @@ def _first_progression(
         .group_by("episode_id", "origin")
         .agg(pl.col("_date").min().alias("_progression_date"))
     )
+
+
+def _last_exam_before_death(
+    origins: pl.LazyFrame, imaging: pl.LazyFrame, patients: pl.LazyFrame,
+    data_cutoff_date: dt.date,
+) -> pl.LazyFrame:
+    """Per episode and origin of a patient who died by the cut-off: the last imaging exam on
+    or before the death (null when none)."""
+    deaths = vital_status_at_cutoff(patients, data_cutoff_date).filter(
+        pl.col("death_date").is_not_null()
+    ).select("patient_id", "death_date")
+    exams = imaging.select("patient_id", "exam_date").join(deaths, on="patient_id").filter(
+        pl.col("exam_date") <= pl.col("death_date")
+    ).group_by("patient_id").agg(pl.col("exam_date").max().alias("_last_exam_before_death"))
+    return origins.select("episode_id", "origin", "patient_id").join(
+        exams, on="patient_id", how="inner"
+    ).drop("patient_id")
 
 
 def _first_widespread(
@@ -207,10 +233,12 @@ def derive_episode_outcomes(
 
     - OS: death from any cause; censored at min(last contact, cut-off).
     - PFS: first progression after the origin, or death no later than
-      `pfs_death_window_days` after the last imaging exam; else censored at
+      `pfs_death_window_days` after the last imaging exam before the death (the origin
+      stands for it when no exam follows the origin); else censored at
       min(last imaging, last contact, cut-off), or at the origin when no exam follows it.
     - Widespread progression: first later polymetastatic/diffuse assessment, or death;
-      censored at the last imaging exam (the origin when none follows it).
+      censored at min(last imaging, last contact, cut-off) (the origin when no exam
+      follows it).
     - Time to next systemic therapy: status 1 next line, 2 death first, 0 censored at
       min(last contact, cut-off).
     """
@@ -225,24 +253,29 @@ def derive_episode_outcomes(
         origins.join(vital_status_at_cutoff(staging["patients"], data_cutoff_date),
                      on="patient_id", how="left")
         .join(_last_imaging(staging["imaging"], data_cutoff_date), on="patient_id", how="left")
-        .join(_first_progression(origins, staging, episode_lesions, data_cutoff_date),
+        .join(_first_progression(origins, staging, episode_lesions, data_cutoff_date, params),
               on=key, how="left")
+        .join(_last_exam_before_death(origins, staging["imaging"], staging["patients"],
+                                      data_cutoff_date), on=key, how="left")
         .join(_first_widespread(origins, disease_assessments, data_cutoff_date),
               on=key, how="left")
         .join(_next_line_start(origins, therapy_lines, data_cutoff_date, params),
               on=key, how="left")
     )
+    # The exam the death window runs from: the last one before the death, or the origin
+    # when no exam follows the origin.
+    death_reference = pl.max_horizontal(origin, pl.col("_last_exam_before_death"))
     pfs_death = pl.when(
-        death <= last_imaging + pl.duration(days=params.pfs_death_window_days)
+        death <= death_reference + pl.duration(days=params.pfs_death_window_days)
     ).then(death)
     pfs_event_date = pl.min_horizontal(pl.col("_progression_date"), pfs_death)
     pfs_censor = pl.when(imaged_after_origin.fill_null(False)).then(
         pl.min_horizontal(last_imaging, alive_until)
     ).otherwise(origin)
     wsp_event_date = pl.min_horizontal(pl.col("_widespread_date"), death)
-    wsp_censor = pl.when(imaged_after_origin.fill_null(False)).then(last_imaging).otherwise(
-        origin
-    )
+    wsp_censor = pl.when(imaged_after_origin.fill_null(False)).then(
+        pl.min_horizontal(last_imaging, alive_until)
+    ).otherwise(origin)
     ttnt_status = _status(pl.col("_next_line_date"), death)
     outcome_columns = EPISODE_OUTCOME_COLUMNS[EPISODE_OUTCOME_COLUMNS.index("os_days"):]
     return frame.with_columns(

@@ -113,10 +113,12 @@ def mart_checks(p: ClinicalParameters = DEFAULT_PARAMETERS,
     ]
     c = "cohort_attrition"
     specs += [
-        *_not_null(c, "step", "n_patients"),
-        _between(c, "n_patients", 0),
-        _sql(c, "attrition_non_increasing", "no attrition step has more patients than the "
-             "previous one", Severity.BLOCK, "conformance", "computational"),
+        *_not_null(c, "step", "remaining", "excluded"),
+        _between(c, "remaining", 0),
+        _between(c, "excluded", 0),
+        _sql(c, "attrition_non_increasing", "each attrition step's remaining patients are "
+             "the previous step's minus those it excludes", Severity.BLOCK, "conformance",
+             "computational"),
     ]
     lt = "local_treatments"
     specs += [

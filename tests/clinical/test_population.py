@@ -73,10 +73,12 @@ def test_excluded_patients_appear_in_attrition(derive, lesion):
                     lesion("L2", "2024-01-05", patient_id="p2")],
         imaging=[{"exam_id": "e1", "exam_date": "2024-01-02", "modality": "fdg_pet_ct"}],
     )
-    steps = dict(zip(out["cohort_attrition"]["step"], out["cohort_attrition"]["n_patients"],
-                     strict=True))
-    assert steps["all_patients"] == 4
-    assert steps["excluded_sclc"] == 1 and steps["excluded_no_primary"] == 1
-    assert (steps["nsclc"], steps["metastatic_nsclc"], steps["with_omd_episode"]) == (2, 1, 1)
-    assert steps["with_eortc_synchronous_omd"] == 1
+    attrition = out["cohort_attrition"]
+    remaining = dict(zip(attrition["step"], attrition["remaining"], strict=True))
+    excluded = dict(zip(attrition["step"], attrition["excluded"], strict=True))
+    assert remaining["registry_patients"] == 4 and excluded["excluded_opt_out"] == 0
+    assert excluded["excluded_sclc"] == 1 and excluded["excluded_no_primary"] == 1
+    assert (remaining["nsclc"], remaining["metastatic_nsclc"],
+            remaining["with_omd_episode"]) == (2, 1, 1)
+    assert remaining["with_eortc_synchronous_omd"] == 1
     assert out["cohort_attrition"]["step_order"].is_sorted()

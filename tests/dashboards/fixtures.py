@@ -215,8 +215,11 @@ def build_frames(n_patients: int, seed: int, cutoff: dt.date) -> dict[str, pl.Da
                 "with a metastasis assessment",
                 "with an OMD episode",
             ],
-            "n_patients": [n_all, int(n_patients * 1.3), int(n_patients * 1.1), n_patients],
+            "remaining": [n_all, int(n_patients * 1.3), int(n_patients * 1.1), n_patients],
         }
+    ).with_columns(
+        excluded=(pl.col("remaining").shift(1) - pl.col("remaining")).fill_null(0),
+        reason=pl.col("step"),
     )
 
     organs_list = [

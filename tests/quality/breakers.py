@@ -56,7 +56,7 @@ BY_CHECK_ID: dict[str, str] = {
         "update marts.omd_episodes set omd_state = 'unclassifiable_imputed_date', "
         "omd_family = null where episode_id = 'EP3'",
     "cohort_attrition__attrition_non_increasing":
-        "update marts.cohort_attrition set n_patients = 5 where step_order = 3",
+        "update marts.cohort_attrition set remaining = 5 where step_order = 3",
     "therapy_lines__line_end_before_start":
         "update marts.therapy_lines set line_end_date = date '2023-01-01' "
         "where patient_id = 'P1'",

@@ -33,7 +33,8 @@ def _stand_in_assets(patients: list[dict]):
     def cohort_attrition(warehouse: DuckDBResource) -> None:
         with warehouse.get_connection() as con:
             write_tables(con, "marts", {"cohort_attrition": pl.DataFrame(
-                {"step_order": [1], "step": ["registry"], "n_patients": [len(patients)]})})
+                {"step_order": [1], "step": ["registry"], "remaining": [len(patients)],
+                 "excluded": [0], "reason": ["registry"]})})
 
     return [staging_patients, cohort_attrition]
 

@@ -165,10 +165,10 @@ MARTS: dict[str, list[dict]] = {
              progression_count_basis="progressing", n_lesions=1),
     ],
     "cohort_attrition": [
-        dict(step_order=1, step="all_patients", n_patients=3),
-        dict(step_order=2, step="excluded_sclc", n_patients=0),
-        dict(step_order=3, step="nsclc", n_patients=3),
-        dict(step_order=4, step="with_omd_episode", n_patients=3),
+        dict(step_order=1, step="registry_patients", remaining=3, excluded=0, reason="all"),
+        dict(step_order=2, step="excluded_sclc", remaining=3, excluded=0, reason="sclc"),
+        dict(step_order=3, step="nsclc", remaining=3, excluded=0, reason="nsclc"),
+        dict(step_order=4, step="with_omd_episode", remaining=3, excluded=0, reason="omd"),
     ],
     "local_treatments": [
         dict(patient_id="P1", treatment_id="C1", target="L1", phase=1, start_date=d(2024, 2, 1),
