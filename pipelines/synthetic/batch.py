@@ -16,6 +16,7 @@ import polars as pl
 
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.tables import CONTRACT_VERSION, TABLES
+from pipelines.synthetic import review_cases as RC
 from pipelines.synthetic import rows as R
 from pipelines.synthetic import truth as T
 from pipelines.synthetic import vocab as V
@@ -67,6 +68,10 @@ def _chunk_tables(spec: BatchSpec, first: int, n: int) -> tuple[dict[str, pl.Dat
     cutoff = day_number(spec.cutoff)
     draws = Draws(spec.seed, first, n)
     chunk = simulate(draws, first, cutoff)
+    review = RC.review_draws(spec.seed, first, n)
+    RC.stagger_local_therapy(chunk, review)
+    RC.late_regional_nodes(chunk, review)
+    RC.after_cutoff_patients(chunk, review)
     pids = R.patient_ids(chunk.p["number"])
     im = R.imaging_slots(chunk, draws)
     tables: dict[str, pl.DataFrame] = {}
@@ -81,6 +86,7 @@ def _chunk_tables(spec: BatchSpec, first: int, n: int) -> tuple[dict[str, pl.Dat
     tables["systemic_therapies"] = R.systemic_therapies(chunk, pids, draws)
     tables["toxicities"] = R.toxicities(chunk, pids, draws)
     tables["mdt_decisions"] = R.mdt_decisions(chunk, pids, draws)
+    RC.add_rows_after_cutoff(tables, partial, chunk, pids)
     truth = derive_truth(chunk, (im["modality"], im["date"], im.exists))
     return tables, partial, truth, pids, chunk
 

@@ -203,11 +203,14 @@ def simulate(draws: Draws, first_patient: int, cutoff: int) -> Chunk:
     r_u = draws.u()
     squam = V.HISTOLOGY_SQUAMOUS[hist]
     l1 = np.select(
-        [sclc_like, egfr, p["driver"] == 1, p["driver"] == 4, pd >= 50, squam],
+        [sclc_like, egfr, p["driver"] == 1, p["driver"] == 4, p["driver"] == 5, p["driver"] == 6,
+         pd >= 50, squam],
         [V.RG["carbo_etoposide_atezo"],
          np.where(r_u < 0.75, V.RG["osimertinib"], np.array([V.RG["gefitinib"], V.RG["erlotinib"], V.RG["afatinib"]])[randint(draws.u(), 0, 2)]),
          np.array([V.RG["alectinib"], V.RG["lorlatinib"], V.RG["brigatinib"], V.RG["crizotinib"]])[choice(r_u, (0.5, 0.25, 0.15, 0.1))],
          V.RG["dabrafenib_trametinib"],
+         np.where(r_u < 0.5, V.RG["capmatinib"], V.RG["tepotinib"]),  # MET exon 14
+         V.RG["selpercatinib"],  # RET
          np.array([V.RG["pembrolizumab"], V.RG["atezolizumab"], V.RG["cemiplimab"], V.RG["carbo_pem_pembro"]])[choice(r_u, (0.6, 0.15, 0.1, 0.15))],
          np.array([V.RG["carbo_pacli_pembro"], V.RG["nivo_ipi"], V.RG["carbo_gem"]])[choice(r_u, (0.7, 0.1, 0.2))]],
         np.array([V.RG["carbo_pem_pembro"], V.RG["carbo_pacli_bev"], V.RG["nivo_ipi"], V.RG["carbo_gem"]])[choice(r_u, (0.75, 0.1, 0.05, 0.1))])

@@ -161,6 +161,11 @@ def imaging_slots(chunk: Chunk, draws: Draws) -> Slots:
     node_by_pet = keep_pet & (profile != 2) & (pet_day <= end)
     p["node_day"] = np.where(node_by_pet, pet_day, ct_day)
     p["node_modality"] = np.where(node_by_pet, img["fdg_pet_ct"], img["ct"])
+    # a node first seen in the grouping window after the episode, on a CT of its own
+    # (review_cases.late_regional_nodes); the exam slot is added last so no id moves
+    late_node = p.get("late_node", np.zeros(n, dtype=bool))
+    p["node_day"] = np.where(late_node, p.get("late_node_day", NEVER), p["node_day"])
+    p["node_modality"] = np.where(late_node, img["ct"], p["node_modality"])
     brain_day = anchor - randint(draws.u(), 0, 20)
     keep_brain = np.where(meta_or_none, draws.u() < 0.5, profile != 4)
     add(brain_day, img["brain_mri"], staging, None, keep_brain & (profile != 1))
@@ -201,6 +206,7 @@ def imaging_slots(chunk: Chunk, draws: Draws) -> Slots:
     p["iupd"], p["tu"], p["iupd_slot"] = iupd, tu, np.argmax(candidate, axis=1)
     add(tu, img["ct"], response_, resp["iUPD"], iupd)
     add(tu + randint(draws.u(), 28, 56), img["ct"], response_, resp["iSD"], iupd)
+    add(p["node_day"], img["ct"], response_, None, late_node)
     date = np.stack(cols_date, axis=1)
     return Slots(date < NEVER, {"date": date, "modality": np.stack(cols_mod, axis=1),
                                 "purpose": np.stack(cols_purpose, axis=1),
@@ -296,6 +302,7 @@ def metastases(chunk: Chunk, pids: pl.Series, draws: Draws) -> tuple[pl.DataFram
     # regional nodes at diagnosis (N2-N3, metastatic at diagnosis): accepted, never counted
     reg = (p["stage"] == 3) & (p["t1"] < NEVER) & (p["number"] % 2 == 1) & (draws.u() < 0.8)
     reg &= p["dx"] <= p["end"]
+    reg |= p.get("late_node", np.zeros(n, dtype=bool))
     # each node has the date and modality of its staging exam (rows.imaging_slots): it never
     # shows an exam the imaging table does not hold (the EORTC-LCG check reads both)
 
@@ -490,6 +497,7 @@ def systemic_therapies(chunk: Chunk, pids: pl.Series, draws: Draws) -> pl.DataFr
     old = (draws.u(k) < 0.25) & (V.DRUG_ATC_OLD[drug] != "")
     atc = np.where(old, n_drugs + drug, drug)  # codes into current + pre-2022 ATC
     atc = np.where(draws.u(k) < 0.05, -1, atc)
+    atc = np.where(np.isin(drug, V.NAME_ONLY_DRUGS), -1, atc)  # known by name only
     line_known = draws.u() < 0.7
     line = np.where(line_known[:, None] & V.DRUG_ANTINEOPLASTIC[drug], d["line"], 0)
     end = d["end"]

@@ -140,6 +140,10 @@ DRUGS = (
     ("denosumab", "M05BX04", "", False, False),
     ("zoledronic acid", "M05BA08", "", False, False),
     ("dexamethasone", "H02AB02", "", False, False),
+    # targeted drugs of the 2026 code set, written by name only (review_cases.py)
+    ("capmatinib", "L01EP01", "L01EX17", True, False),
+    ("tepotinib", "L01EP02", "L01EX21", True, False),
+    ("selpercatinib", "L01EX22", "", True, False),
 )
 DRUG_NAME = np.array([d[0] for d in DRUGS])
 DRUG_ATC = np.array([d[1] for d in DRUGS])
@@ -147,6 +151,8 @@ DRUG_ATC_OLD = np.array([d[2] for d in DRUGS])
 DRUG_ANTINEOPLASTIC = np.array([d[3] for d in DRUGS])
 DRUG_ANTI_PD1 = np.array([d[4] for d in DRUGS])
 D = {d[0]: i for i, d in enumerate(DRUGS)}
+# drugs the generator writes without an ATC code: recognised by name only
+NAME_ONLY_DRUGS = np.array([D["capmatinib"], D["tepotinib"], D["selpercatinib"]])
 
 # --- regimens: up to three drugs, each with a role that sets its duration ------------------
 # roles: induction (3-4 cycles), maintenance (until progression, median ~6 months),
@@ -184,6 +190,9 @@ REGIMENS = {
     "cis_vinorelbine": (("cisplatin", "adjuvant"), ("vinorelbine", "adjuvant")),
     "durvalumab": (("durvalumab", "consolidation"),),
     "osimertinib_adjuvant": (("osimertinib", "consolidation"),),
+    "capmatinib": (("capmatinib", "tki"),),
+    "tepotinib": (("tepotinib", "tki"),),
+    "selpercatinib": (("selpercatinib", "tki"),),
 }
 REGIMEN_NAMES = tuple(REGIMENS)
 RG = {name: i for i, name in enumerate(REGIMEN_NAMES)}

@@ -107,8 +107,11 @@ class RowGroupParquet:
         self._pending, self._n_pending = ([rest], rest.height) if rest.height else ([], 0)
 
     def close(self) -> None:
+        empty = self._pending[0].clear().to_arrow() if self._pending and not self.rows else None
         self._flush(final=True)
         if self._w is None:
+            if empty is not None:  # no row at all (a tiny batch): the file, with its columns
+                pq.write_table(empty, self.path, compression="zstd")
             return
         if self.rows == 0:
             self._w.write_table(self._schema.empty_table())

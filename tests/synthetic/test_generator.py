@@ -129,7 +129,8 @@ def test_every_detection_is_an_exam_of_the_imaging_table(batch_5000):
     the EORTC-LCG check counts both, so a node must not show a PET-CT that was not done."""
     b = batch_5000.batch_dir
     met = pl.read_csv(b / "metastases.csv", infer_schema=False).filter(
-        pl.col("detected_date").str.len_chars() == 10)  # partial dates name a month only
+        pl.col("detected_date").str.len_chars() == 10,  # partial dates name a month only
+        pl.col("detection_modality").is_not_null())  # (lesions after the cut-off have none)
     img = pl.read_csv(b / "imaging.csv", infer_schema=False).select(
         "patient_id", pl.col("exam_date").alias("detected_date"),
         pl.col("modality").alias("detection_modality")).unique()
@@ -271,3 +272,32 @@ def test_property_any_seed_and_size(tmp_path_factory, seed, n):
     assert a.select("patient_id", "assessment_number").is_unique().all()
     report = _validator().validate_batch(r.batch_dir, DEFAULT)
     assert report.ok and report.row_defects.height == 0
+
+
+def test_review_cases_are_in_the_batch(batch_5000):
+    """The cases of the review (pipelines/synthetic/review_cases.py) are written: staggered
+    SBRT of a treatment decision, drugs by name only, a regional node first seen in the
+    grouping window, rows dated after the cut-off."""
+    b = batch_5000.batch_dir
+    rt = pl.read_csv(b / "radiotherapy.csv", infer_schema=False)
+    j = pl.read_parquet(batch_5000.truth_dir / "journeys.parquet")
+    decided = j.filter(pl.col("scenario").is_in(["poly_persistence", "synchronous_late_lct"]))
+    starts = (rt.join(decided.select("patient_id"), on="patient_id", how="semi")
+              .group_by("patient_id").agg(pl.col("start_date").n_unique().alias("days"),
+                                          pl.col("start_date").min().alias("first"),
+                                          pl.col("start_date").max().alias("last")))
+    staggered = starts.filter(pl.col("days") >= 2)
+    assert staggered.height > 20
+    drugs = pl.read_csv(b / "systemic_therapies.csv", infer_schema=False)
+    by_name = drugs.filter(pl.col("drug_name").is_in(["capmatinib", "tepotinib",
+                                                      "selpercatinib"]))
+    assert by_name.height > 10 and by_name["atc_code"].null_count() == by_name.height
+    met = pl.read_csv(b / "metastases.csv", infer_schema=False)
+    first = met.filter(pl.col("organ") != "regional_lymph_node").group_by("patient_id").agg(
+        pl.col("detected_date").min().alias("first"))
+    nodes = met.filter(pl.col("organ") == "regional_lymph_node").join(first, on="patient_id")
+    late = nodes.filter(pl.col("detected_date") > pl.col("first"))
+    assert late.height > 20
+    cutoff = CUTOFF.isoformat()
+    assert met.filter(pl.col("detected_date") > cutoff).height > 20
+    assert drugs.filter(pl.col("start_date") > cutoff).height > 20
