@@ -8,10 +8,15 @@ interpolated; every value (codes, patterns, bounds, formats) is a bound paramete
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from pipelines.contract.tables import TABLES, Column, Table
 from pipelines.sql_quoting import quote_ident
+
+# Dates before this are implausible in a lung cancer registry (the contract's birth years
+# start at 1900): the row is quarantined with the rule `range`.
+EARLIEST_PLAUSIBLE_DATE = dt.date(1900, 1, 1)
 
 
 @dataclass
@@ -80,6 +85,9 @@ def value_conditions(table: Table, column: Column, st: Statement) -> list[tuple[
             out.append(("partial_date_not_allowed", f"{present} AND {partial}"))
             out.append(("type_date", f"{present} AND oligo_date({v}, $date_format) IS NULL "
                                      f"AND NOT {partial}"))
+        # A date before 1900 is implausible (as a birth year before 1900 is): out of range.
+        out.append(("range", f"oligo_date_latest({v}, $date_format, $month_format, "
+                             f"$year_format) < {st.bind(EARLIEST_PLAUSIBLE_DATE)}"))
     elif column.type == "bool":
         out.append(("type_bool", f"{present} AND oligo_bool({v}, $true_values, $false_values) "
                                  "IS NULL"))

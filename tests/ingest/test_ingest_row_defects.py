@@ -64,6 +64,8 @@ EXTRA_ROWS = [
      "V004,P001,,regional_progression,", [("event_date", "required")]),
     ("systemic_therapies", "therapy_id,patient_id,drug_name,atc_code,start_date",
      "D004,P001,cisplatin,XYZ,2024-02-20", [("atc_code", "code_pattern")]),
+    ("systemic_therapies", "therapy_id,patient_id,drug_name,atc_code,start_date",
+     "D005,P001,cisplatin,,1800-01-01", [("start_date", "range")]),  # before 1900
     ("imaging", "exam_id,patient_id,exam_date,modality", "E004,P001,2024-01-15,xray",
      [("modality", "code_list")]),
     ("imaging", "exam_id,patient_id,exam_date,modality", "E005,P002,2025-04-01,ct",
