@@ -3,14 +3,15 @@ lesions and their state (oligo, poly, not_omd_diffuse).
 
 Sources: ESTRO/EORTC 2020 (Guckenberger et al., Lancet Oncol 2020;21:e18-e28) for the
 counting of lesions and organs; CURB (Tsai et al., Lancet 2024;403:171-182) for counting
-only the progressing lesions under systemic therapy (oligoprogression); shared spec
-`clinical-rules.md` sections 2-3, which fix the conventions:
+only the progressing lesions under systemic therapy (oligoprogression);
+docs/clinical-rules.md sections 2-3, which fix the conventions:
 - *detection* / *progression*: new lesions and `lesion_progression` events no more than
   `grouping_days` after the first event of a group form one assessment dated at the first;
 - *treatment decision*: the first start of radical local therapy of a lesion, with no
-  detection or progression in the preceding `grouping_days`, when the lesion's latest
-  assessment was polymetastatic, or when active systemic therapy has run since that
-  assessment and it is more than `lct_window_days` earlier;
+  detection or progression in the preceding `grouping_days` (day 42 inside), when the
+  lesion's latest assessment was polymetastatic, or when an antineoplastic exposure overlaps
+  the days since that assessment and it is more than `lct_window_days` earlier; a decision
+  becomes the latest assessment of the lesions it counts (staggered SBRT joins it);
 - counted lesions: the progressing ones (new and growing) when progressing under active
   systemic therapy (`progressing` basis), else every active lesion (`all_active`);
 - state: any diffuse lesion in the burden -> not_omd_diffuse; 1..max_lesions counted lesions

@@ -1,7 +1,7 @@
 """`episode_cohort`: the wide analysis table, one row per OMD episode (every episode).
 
 Everything a cohort filter or a grouping needs: patient, tumour, episode and treatment.
-Sources of each rule: shared spec `clinical-rules.md` sections 3 (episodes), 5 (LCT), 6 (lines,
+Sources of each rule: docs/clinical-rules.md sections 3 (episodes), 5 (LCT), 6 (lines,
 first episode per patient); IASLC/ESMO PD-L1 tumour proportion score cut-offs (< 1 %,
 1-49 %, >= 50 %; Reck M et al., N Engl J Med 2016;375:1823-1833); actionable drivers as in
 the ESMO metastatic NSCLC guideline (Hendriks LEL et al., Ann Oncol 2023;34:339-357).

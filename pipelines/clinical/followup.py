@@ -1,6 +1,6 @@
 """Vital status at the data cut-off, and follow-up for the reverse Kaplan-Meier.
 
-Sources: shared spec `clinical-rules.md` section 6 (administrative censoring at the batch's
+Sources: docs/clinical-rules.md section 6 (administrative censoring at the batch's
 `data_cutoff_date`, nothing after it used; "Follow-up: median by reverse Kaplan-Meier");
 Schemper M, Smith TL, Control Clin Trials 1996;17:343-346 (reverse Kaplan-Meier: the
 censoring indicator is reversed, so being alive at the last contact is the "event").

@@ -1,6 +1,6 @@
 """Local consolidative therapy (LCT) of an OMD episode.
 
-Source: shared spec `clinical-rules.md` section 5 (ESTRO-ASTRO 2020, Lievens et al.: all
+Source: docs/clinical-rules.md section 5 (ESTRO-ASTRO 2020, Lievens et al.: all
 sites treatable; EORTC-LCG 2019, Dingemans et al.: all sites radically treated). Trials such
 as Gomez et al. (Lancet Oncol 2016;17:1672-1682) and SABR-COMET (Palma et al., Lancet
 2019;393:2051-2058) also report local therapy of the primary and the regional nodes, so both

@@ -2,8 +2,8 @@
 
 Sources: ESTRO/EORTC 2020 (Guckenberger et al., Lancet Oncol 2020;21:e18-e28): the
 oligometastatic burden is the number of metastatic lesions; RECIST 1.1 (Eisenhauer 2009) and
-iRECIST (Seymour 2017): an unconfirmed immunotherapy progression is not a progression; shared
-spec `clinical-rules.md` section 2:
+iRECIST (Seymour 2017): an unconfirmed immunotherapy progression is not a progression;
+docs/clinical-rules.md section 2:
 - counted lesions are `metastases` rows whose organ is not `regional_lymph_node`;
 - a lesion is *active* at t when detected on or before t, not resolved before t (a
   progression after its resolved date makes it active again) and not *controlled*;

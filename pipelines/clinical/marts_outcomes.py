@@ -11,7 +11,7 @@ MART_DOCS: dict[str, dict] = {
         "grain": "one row per OMD episode and origin (episode; lct where LCT started)",
         "description": (
             "Time-to-event outcomes in days with administrative censoring at the batch's "
-            "data cut-off (clinical-rules.md section 6). Times and events are null for "
+            "data cut-off (docs/clinical-rules.md section 6). Times and events are null for "
             "contradictory input (an origin after the cut-off, a death before the origin)."
         ),
         "columns": {

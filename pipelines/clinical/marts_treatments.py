@@ -12,7 +12,7 @@ MART_DOCS: dict[str, dict] = {
         "description": (
             "Local therapy of metastases, the primary and the regional nodes with its dose "
             "(LQ model: BED = D(1 + d/(alpha/beta)), EQD2 = BED/(1 + 2/(alpha/beta)); "
-            "clinical-rules.md section 5). Phases of one course and target sum their BED10."
+            "docs/clinical-rules.md section 5). Phases of one course and target sum their BED10."
         ),
         "columns": {
             "patient_id": "registry pseudonym of the patient",
@@ -49,7 +49,7 @@ MART_DOCS: dict[str, dict] = {
             "Lines of antineoplastic therapy: as recorded when every drug period of the "
             "patient has a line number, else derived (28-day regimen window, new line after "
             "a gap > 120 days or for a new drug, maintenance is not a new line; "
-            "clinical-rules.md section 6). Bone agents and steroids make no line."
+            "docs/clinical-rules.md section 6). Bone agents and steroids make no line."
         ),
         "columns": {
             "patient_id": "registry pseudonym of the patient",
@@ -126,7 +126,7 @@ MART_DOCS: dict[str, dict] = {
             "treatment_strategy": "lct_all_sites, lct_partial, systemic_only (a line active "
                                   "at the episode or starting within 180 days), none",
             "parameter_set": "clinical parameter set the table was built with ('default' "
-                             "for the spec's defaults)",
+                             "for the documented defaults)",
         },
     },
 }

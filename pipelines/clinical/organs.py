@@ -2,14 +2,15 @@
 
 Sources: ESTRO/EORTC 2020 (Guckenberger et al., Lancet Oncol 2020;21:e18-e28) counts
 lesions and organs; EORTC-LCG 2019 (Dingemans et al., J Thorac Oncol 2019;14:2109-2119)
-limits synchronous OMD to 3 organs; the organ conventions are those of shared spec
-`clinical-rules.md` section 2:
+limits synchronous OMD to 3 organs; the organ conventions are those of
+docs/clinical-rules.md section 2:
 - bone is one organ whatever the number of lesions; both lungs are one organ; distant lymph
   nodes are one organ;
 - both adrenals are one organ (`adrenals_one_organ`); when off, left and right count apart
   and an adrenal lesion of unknown side is an organ of its own (never merged by guess);
 - for `other`, each distinct 4-character ICD-10 site code (C79.8 from C79.81) is one organ,
-  and a lesion without a code is an organ of its own.
+  and a lesion without a code, or with a code shorter than 4 characters (C79), is an organ
+  of its own.
 """
 
 from __future__ import annotations

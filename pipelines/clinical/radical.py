@@ -1,6 +1,6 @@
 """Radical local therapy of a metastatic lesion: when each therapy started.
 
-Source: shared spec `clinical-rules.md` section 5 (project convention): radiotherapy is
+Source: docs/clinical-rules.md section 5 (project convention): radiotherapy is
 radical when its intent is ablative or consolidative, or when it is SBRT/SRS (recorded or
 inferred) not marked palliative; surgery or thermal ablation is radical unless marked
 palliative (predicates in `pipelines/clinical/dose.py`). The phases of one course on one

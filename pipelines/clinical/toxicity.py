@@ -1,6 +1,6 @@
 """Toxicity of a radiotherapy course: worst CTCAE grade, acute and late, by attribution.
 
-Sources: CTCAE v5.0 (US NCI, 2017) for grades 1-5; shared spec `clinical-rules.md` section 6
+Sources: CTCAE v5.0 (US NCI, 2017) for grades 1-5; docs/clinical-rules.md section 6
 ("maximum CTCAE grade per course, acute (onset <= 90 days after start) and late; grade >= 3
 rates by attribution"); the 90-day acute/late split is the radiotherapy convention
 (RTOG/EORTC late radiation morbidity scoring, Cox JD et al., Int J Radiat Oncol Biol Phys

@@ -1,7 +1,7 @@
 """Comparing survival between groups: the log-rank test and Cox hazard ratios.
 
 Both are lifelines (`multivariate_logrank_test`, `CoxPHFitter` with Efron ties, like R's
-`survdiff` and `coxph`), returned as tidy Polars frames. Shared spec `clinical-rules.md`
+`survdiff` and `coxph`), returned as tidy Polars frames. docs/clinical-rules.md
 section 7: one hazard ratio per level against a stated reference; with several episodes
 per patient, the cluster-robust (sandwich) variance, as R `coxph(..., cluster = id)`
 (Lin & Wei, JASA 1989;84:1074–1078).

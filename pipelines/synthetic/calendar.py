@@ -15,7 +15,7 @@ def day_number(d: dt.date) -> int:
 
 def add_months(days: np.ndarray, months: int) -> np.ndarray:
     """Same day `months` calendar months later, clamped to the month's last day
-    (clinical-rules.md section 3: synchronous window on calendar months)."""
+    (docs/clinical-rules.md section 3: synchronous window on calendar months)."""
     d = np.asarray(days).astype("datetime64[D]")
     month = d.astype("datetime64[M]")
     day_of_month = (d - month).astype(np.int64)

@@ -3,7 +3,7 @@
 Every patient has the same number of steps (slots): lesions, imaging exams, disease events,
 radiotherapy rows, procedures, drug periods, toxicities, MDT decisions. A slot either exists
 or not; nothing loops over patients. Journeys follow one of a few scenarios chosen so that,
-together, every ESTRO/EORTC 2020 state of `clinical-rules.md` section 3 occurs (Guckenberger
+together, every ESTRO/EORTC 2020 state of docs/clinical-rules.md section 3 occurs (Guckenberger
 M et al., Lancet Oncol 2020;21:e18-e28), with the timing constraints that make the intended
 state the one the rules derive (grouping window 42 days, synchronous = 6 calendar months,
 active systemic therapy = antineoplastic started before and ended <= 30 days before, the

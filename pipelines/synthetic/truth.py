@@ -1,10 +1,10 @@
 """The intended ESTRO/EORTC state of each planned assessment, derived from the journey arrays
-with the rules of `clinical-rules.md` sections 2-4, so the truth is what a correct classifier
+with the rules of docs/clinical-rules.md sections 2-4, so the truth is what a correct classifier
 must find in the rows written (not merely what the scenario aimed at).
 
 Sources: Guckenberger M et al., ESTRO/EORTC 2020, Lancet Oncol 2020;21:e18-e28 (the tree);
 Dingemans AC et al., EORTC-LCG 2019, J Thorac Oncol 2019;14:2109-2119 (the synchronous NSCLC
-flag). Parameters are those of `ClinicalParameters` (defaults of the spec).
+flag). Parameters are those of `ClinicalParameters` (the defaults of docs/clinical-rules.md).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
     OMD_STATES, FAMILIES, EORTC_CRITERIA; the EORTC flag as 1 / 0 / -1 (not synchronous).
 
     `imaging` (modality, date, exists) are the exam slots of `rows.imaging_slots`: every lesion
-    and regional node is detected on one of them, so they are all the exams the spec counts
+    and regional node is detected on one of them, so they are all the exams the rules count
     (imaging rows and detection modalities). Needs `chunk.p["mdt_not_treatable"]`, set by
     `rows.mdt_decisions`."""
     les, a = chunk.lesions, chunk.assessments
@@ -123,7 +123,7 @@ def derive_truth(chunk: Chunk, imaging, p: ClinicalParameters = DEFAULT_PARAMETE
         has_pet = (in_win & is_pet).any(axis=1)
         has_brain = (in_win & is_brain).any(axis=1)
         # an MDT decision recorded for this episode that judged radical treatment of all
-        # sites not feasible fails the definition (spec section 4: unverifiable only unless
+        # sites not feasible fails the definition (docs/clinical-rules.md section 4: unverifiable only unless
         # an MDT decision is recorded); the generator's decisions are about the episode t_ep
         not_treatable = mdt_not_treatable & (t[:, 0] == t_ep)
         failed = np.select(

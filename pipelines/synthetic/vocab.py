@@ -39,7 +39,7 @@ TOPOGRAPHY = np.array(["C34.1", "C34.3", "C34.2", "C34.0", "C34.9", "C341", "C34
 TOPOGRAPHY_SHARE = np.array([0.38, 0.28, 0.05, 0.04, 0.05, 0.12, 0.08])
 
 # --- organs of metastatic lesions ----------------------------------------------------------
-# organ, ICD-10 site code, organ-counting key (clinical-rules.md section 2: bone, adrenals,
+# organ, ICD-10 site code, organ-counting key (docs/clinical-rules.md section 2: bone, adrenals,
 # lungs, distant nodes each one organ; `other` one organ per 4-character site code), share,
 # detection modality, is thoracic (for pneumonitis)
 ORGANS = (

@@ -1,4 +1,4 @@
-"""EORTC-LCG 2019 flag on synchronous episodes (spec section 4)."""
+"""EORTC-LCG 2019 flag on synchronous episodes (docs/clinical-rules.md section 4)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Section 6 of clinical-rules.md: follow-up for the reverse Kaplan-Meier."""
+"""Section 6 of docs/clinical-rules.md: follow-up for the reverse Kaplan-Meier."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Section 5 of clinical-rules.md: local consolidative therapy of an episode."""
+"""Section 5 of docs/clinical-rules.md: local consolidative therapy of an episode."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Counted, active, resolved and controlled lesions (spec section 2)."""
+"""Counted, active, resolved and controlled lesions (docs/clinical-rules.md section 2)."""
 
 
 def _burden(out, episode_number):

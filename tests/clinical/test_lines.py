@@ -1,4 +1,4 @@
-"""Section 6 of clinical-rules.md: lines of systemic therapy, one test per rule."""
+"""Section 6 of docs/clinical-rules.md: lines of systemic therapy, one test per rule."""
 
 from __future__ import annotations
 

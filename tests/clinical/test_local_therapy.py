@@ -1,4 +1,4 @@
-"""Section 5 of clinical-rules.md: dose, BED, SBRT/SRS, radical intent, lung adequacy."""
+"""Section 5 of docs/clinical-rules.md: dose, BED, SBRT/SRS, radical intent, lung adequacy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Organ counting (spec section 2)."""
+"""Organ counting (docs/clinical-rules.md section 2)."""
 
 import polars as pl
 import pytest

@@ -1,4 +1,4 @@
-"""Section 6 of clinical-rules.md: episode and lesion outcomes, case by case."""
+"""Section 6 of docs/clinical-rules.md: episode and lesion outcomes, case by case."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The NSCLC population (spec section 1)."""
+"""The NSCLC population (docs/clinical-rules.md section 1)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Active systemic therapy (spec section 3)."""
+"""Active systemic therapy (docs/clinical-rules.md section 3)."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Section 6 of clinical-rules.md: toxicity per course, acute (<= 90 days) and late."""
+"""Section 6 of docs/clinical-rules.md: toxicity per course, acute (<= 90 days) and late."""
 
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ def test_a_local_failure_of_a_curb_lesion_keeps_its_first_progression(batch_5000
 
 
 def test_an_mdt_judging_radical_treatment_not_feasible_fails_the_eortc_flag(batch_5000):
-    """Spec section 4: radical treatability is unverifiable only unless an MDT decision is
+    """docs/clinical-rules.md section 4: radical treatability is unverifiable only unless an MDT decision is
     recorded; a recorded "not feasible" about the episode fails the definition, last."""
     b = batch_5000.batch_dir
     mdt = pl.read_csv(b / "mdt_decisions.csv", infer_schema=False).filter(

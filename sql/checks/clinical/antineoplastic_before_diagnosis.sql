@@ -1,4 +1,4 @@
--- An antineoplastic drug (ATC L01, clinical-rules.md section 3) that starts before the
+-- An antineoplastic drug (ATC L01, docs/clinical-rules.md section 3) that starts before the
 -- patient's first diagnosis. Steroids and bone agents may precede it (symptom control).
 with first_diagnosis as (
     select patient_id, min(diagnosis_date) as diagnosis_date
