@@ -155,8 +155,26 @@ def _weak_numbers(column: str, values: list[str], distinct: pl.Series) -> dict[s
     return found
 
 
+# Registry-style ids and codes ("P0000001", "P0000001-I12", "CTR01", "C341"): letters then at
+# most eight digits, an optional short suffix. None of the kinds above has this shape, so
+# these values (most of an id column) skip the other patterns.
+PLAIN_ID = r"^[A-Za-z]{1,6}[0-9]{1,8}(?:[-_][A-Za-z]{1,3}[0-9]{0,3})?$"
+
+
 def identifier_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:
     """Kind -> the distinct values of one column that look like it."""
+    suspects = distinct.filter(~distinct.str.contains(PLAIN_ID))
+    if suspects.is_empty():
+        return {}
+    found = _suspect_values(column, suspects)
+    candidates = suspects.filter(suspects.str.contains(numbers.NUMBER_CANDIDATE)).to_list()
+    if candidates:
+        for kind, values in _weak_numbers(column, candidates, distinct).items():
+            found.setdefault(kind, []).extend(values)
+    return {kind: sorted(set(values)) for kind, values in found.items() if values}
+
+
+def _suspect_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:
     frame = pl.DataFrame({"v": distinct})
     v = pl.col("v")
     patterns = _content_patterns(column)
@@ -171,13 +189,10 @@ def identifier_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:
             found.setdefault(kind, []).append(value)
         if numbers.has_phone_number(value):
             found.setdefault(numbers.A_PHONE, []).append(value)
-    candidates = distinct.filter(masks["number"]).to_list()
-    for kind, values in _weak_numbers(column, candidates, distinct).items():
-        found.setdefault(kind, []).extend(values)
     names = [n for n in distinct.filter(masks["name"]).to_list() if looks_like_person_name(n)]
     if names:
         found.setdefault(A_NAME, []).extend(names)
-    return {kind: sorted(set(values)) for kind, values in found.items() if values}
+    return found
 
 
 def screen_identifiers(frame: pl.DataFrame, file: str) -> list[BatchDefect]:
