@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.contract.tables import TABLES_BY_NAME, Table
 from pipelines.ingest.batch import Batch
 from pipelines.ingest.defects import BatchDefect, BatchRefused
+from pipelines.ingest.opt_outs import purge_opted_out_history
 from pipelines.ingest.pseudonym import Pseudonymizer, hmac_sql, id_columns
 from pipelines.sql_quoting import quote_ident
 
@@ -52,7 +53,7 @@ def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str
     con.register(view, frame.to_arrow())
     try:
         if opt_outs and pseudonymizer is not None:
-            _load_without_opt_outs(con, target, select, params | {"opt_outs": list(opt_outs)})
+            _load_without_opt_outs(con, target, select, params, list(opt_outs))
         else:
             con.execute(f"CREATE OR REPLACE TABLE {target} AS {select}", params)
     finally:
@@ -61,15 +62,15 @@ def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str
 
 
 def _load_without_opt_outs(con: duckdb.DuckDBPyConnection, target: str, select: str,
-                           params: dict[str, object]) -> None:
+                           params: dict[str, object], opt_outs: list[str]) -> None:
     """Key once into a temporary table, note the opted-out patients, keep the others."""
     opted_out = "coalesce(list_contains($opt_outs, patient_id), false)"
     con.execute("CREATE TEMP TABLE IF NOT EXISTS oligo_opted_out (patient_id VARCHAR)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE oligo_keyed AS {select}", params)
     con.execute(f"INSERT INTO oligo_opted_out SELECT DISTINCT patient_id FROM oligo_keyed "
-                f"WHERE {opted_out}", {"opt_outs": params["opt_outs"]})
+                f"WHERE {opted_out}", {"opt_outs": opt_outs})
     con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM oligo_keyed "
-                f"WHERE NOT {opted_out}", {"opt_outs": params["opt_outs"]})
+                f"WHERE NOT {opted_out}", {"opt_outs": opt_outs})
     con.execute("DROP TABLE oligo_keyed")
 
 
@@ -112,8 +113,10 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
                      opt_outs: list[str]) -> tuple[dict[str, int], int]:
     """The loader's path: every table into `raw`, ids keyed with the registry-scoped
     pseudonymizer, opted-out patients left out of every table; `raw.opt_out_exclusions` gets
-    this batch's count. Returns rows read per table and the patients excluded."""
+    this batch's count; their rows in the ops/dq history of earlier batches are deleted.
+    Returns rows read per table and the patients excluded."""
     con.execute("DROP TABLE IF EXISTS oligo_opted_out")
+    purge_opted_out_history(con, opt_outs)
     rows = {name: load_raw_table(con, batch, name, pseudonymizer, opt_outs)
             for name in TABLES_BY_NAME}
     excluded = con.execute(

@@ -4,8 +4,9 @@ lives in the data folder (`<OLIGO_HOME>/opt-outs.csv`, never in the repository) 
 patient only as the pseudonym the warehouse would give them: the source id is not stored.
 
 At ingest (`pipelines/ingest/load.py`) the rows of every table whose `patient_id` keys to a
-listed pseudonym are dropped before `raw` is written, and the number of patients excluded is
-written to `raw.opt_out_exclusions` for the cohort attrition (`excluded_opt_out`).
+listed pseudonym are dropped before `raw` is written, the number of patients excluded is
+written to `raw.opt_out_exclusions` for the cohort attrition (`excluded_opt_out`), and their
+rows in the operations history of earlier batches are deleted.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import duckdb
+
 from pipelines.ingest.pseudonym import Pseudonymizer
 from pipelines.settings import paths
+from pipelines.sql_quoting import quote_ident
 
 OPT_OUT_FILE = "opt-outs.csv"
 COLUMNS = ("pseudonym", "recorded_at")
@@ -57,3 +61,26 @@ def add_opt_out(pseudonymizer: Pseudonymizer, source_id: str, path: Path | None 
             writer.writerow(COLUMNS)
         writer.writerow([key, dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" ", "seconds")])
     return key, True
+
+
+def purge_opted_out_history(con: duckdb.DuckDBPyConnection, opt_outs: list[str]) -> int:
+    """Delete the opted-out patients' rows from the operations and data-quality history of
+    earlier batches (`ops.*`, `dq.*`: quarantine, implausibilities, failing rows), found by a
+    `patient_id` column or inside a `record_key`. Returns the rows deleted. Frozen snapshots
+    of earlier batches under published/batches/ are not touched (docs/privacy.md)."""
+    if not opt_outs:
+        return 0
+    columns = con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema IN ('ops', 'dq') "
+        "AND column_name IN ('patient_id', 'record_key') AND data_type = 'VARCHAR' "
+        "ORDER BY 1, 2, 3").fetchall()
+    deleted = 0
+    for schema, table, column in columns:
+        name = f"{quote_ident(schema)}.{quote_ident(table)}"
+        col = quote_ident(column)
+        condition = (f"list_contains($keys, {col})" if column == "patient_id" else
+                     f"len(list_filter($keys, k -> contains({col}, k))) > 0")
+        deleted += con.execute(f"DELETE FROM {name} WHERE {condition}",
+                               {"keys": list(opt_outs)}).fetchone()[0]
+    return deleted
