@@ -1,10 +1,10 @@
 """Direct identifier screening, before anything reaches the warehouse.
 
-Source: docs/registry-export.md sections 2 ("patient_id: never a name, address, phone or
-national id"; "birth_year: full birth dates are not accepted") and 3 ("Keep a direct
-identifier: a column that looks like a name, address, phone number, e-mail or national
-identifier stops the batch"); docs/privacy.md describes every check. Screening is by column
-name (columns outside the contract) and by content (every column, codes and ids included).
+Source: the registry export contract (docs/data-dictionary.md): "patient_id: never a name,
+address, phone or national id", "birth_year: year only; full birth dates are not accepted", a
+direct identifier refuses the batch (rule `direct_identifier`); docs/privacy.md describes
+every check. Screening is by column name (columns outside the contract) and by content
+(every column, codes and ids included).
 A hit is a batch defect naming the file, the column and what it looks like, with a row count;
 the values themselves are never copied anywhere.
 

@@ -1,6 +1,5 @@
 """Pseudonymised keys: HMAC-SHA256 of every source id, keyed by a secret kept outside the
-repository (docs/registry-export.md section 2: `patient_id` is a registry pseudonym). The
-mapping is never stored: whoever holds the secret recomputes a key on demand.
+repository (docs/data-dictionary.md: `patient_id` is a registry pseudonym). The mapping is never stored: whoever holds the secret recomputes a key on demand.
 
 The HMAC input is `<scope>|<entity>:<source id>`, where the scope is the registry named by the
 batch's manifest, so two registries never share pseudonyms, even under one secret, unless a
