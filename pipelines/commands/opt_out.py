@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from pipelines.commands.pseudonym import add_registry_arguments, registry_pseudonymizer
-from pipelines.ingest.opt_outs import add_opt_out, opt_out_path, read_opt_outs
+from pipelines.ingest.opt_outs import add_opt_out, opt_out_path, read_opt_outs, snapshots_holding
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,13 +30,18 @@ def run_add(args: argparse.Namespace) -> int:
     if not args.source_id.strip():
         print("oligo opt-out: the source id is empty")
         return 2
-    _, new = add_opt_out(pseudonymizer, args.source_id)
+    key, new = add_opt_out(pseudonymizer, args.source_id)
     # The source id is not repeated: the terminal's history is the only copy we do not control.
     if new:
         print(f"opt-out recorded in {opt_out_path()} (as a pseudonym); the patient is left out "
               "of every batch loaded from now on")
     else:
         print("this patient's opt-out was already recorded; nothing changed")
+    frozen = snapshots_holding(key)
+    if frozen:
+        print(f"the patient is still in {len(frozen)} frozen snapshot(s) of earlier batches "
+              f"({', '.join(p.name for p in frozen)}): they are kept unchanged for "
+              "reproducibility; delete them if the objection requires it (docs/privacy.md)")
     return 0
 
 

@@ -84,3 +84,21 @@ def purge_opted_out_history(con: duckdb.DuckDBPyConnection, opt_outs: list[str])
         deleted += con.execute(f"DELETE FROM {name} WHERE {condition}",
                                {"keys": list(opt_outs)}).fetchone()[0]
     return deleted
+
+
+def snapshots_holding(pseudonym: str, folder: Path | None = None) -> list[Path]:
+    """Frozen batch snapshots (published/batches/*.duckdb) with a row of this patient: the
+    opt-out does not change them (docs/privacy.md, section 3)."""
+    folder = folder or paths().batches
+    holding = []
+    for path in sorted(folder.glob("*.duckdb")) if folder.is_dir() else []:
+        with duckdb.connect(str(path), read_only=True) as con:
+            tables = con.execute(
+                "SELECT DISTINCT table_catalog, table_schema, table_name FROM "
+                "information_schema.columns WHERE column_name = 'patient_id' "
+                "AND table_catalog = current_database()").fetchall()
+            if any(con.execute(f"SELECT count(*) FROM {quote_ident(c)}.{quote_ident(s)}."
+                               f"{quote_ident(t)} WHERE patient_id = ?", [pseudonym]
+                               ).fetchone()[0] for c, s, t in tables):
+                holding.append(path)
+    return holding

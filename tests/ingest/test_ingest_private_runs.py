@@ -154,6 +154,7 @@ def test_source_ids_never_reach_the_warehouse(runs, home):
 def test_an_opted_out_patient_is_absent_from_every_table_of_the_next_run(runs, home):
     status, out, _ = runs["opt-out"]
     assert status == 0 and OPTED_OUT not in out
+    assert f"still in 1 frozen snapshot(s) of earlier batches ({FIRST}.duckdb)" in out
     key = Pseudonymizer(SECRET.encode()).scoped(registry_scope(REGISTRY_NAME)).pseudonym(
         "patient_id", OPTED_OUT)
     stored = (home / "opt-outs.csv").read_text()
