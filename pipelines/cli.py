@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "generate",
     "run",
     "pseudonym",
+    "opt_out",
     "status",
     "sql",
     "survival",

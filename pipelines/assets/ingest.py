@@ -12,8 +12,9 @@ from pipelines.contract import TABLES, dialect
 from pipelines.faults import fault_point
 from pipelines.ingest.batch import open_batch
 from pipelines.ingest.defects import BatchRefused
-from pipelines.ingest.load import load_raw_table, refuse_if_defective
-from pipelines.ingest.pseudonym import load_pseudonymizer
+from pipelines.ingest.load import load_keyed_batch, refuse_if_defective
+from pipelines.ingest.opt_outs import read_opt_outs
+from pipelines.ingest.pseudonym import batch_pseudonymizer, load_pseudonymizer
 from pipelines.ingest.quarantine import QUARANTINE_COLUMNS, find_row_defects
 from pipelines.ingest.staging import build_staging_table, reconcile
 from pipelines.ops_store import ensure_ops_schema
@@ -41,13 +42,17 @@ def raw_tables(
     batch_dir = registry.batch_dir(batch_id)
     batch = open_batch(batch_dir, dialect(registry.dialect))
     refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
-    pseudonymizer = load_pseudonymizer(demo=registry.demo_mode)
+    manifest = batch.manifest
+    # Keyed per registry; opted-out patients never reach raw (docs/privacy.md).
+    pseudonymizer, warning = batch_pseudonymizer(load_pseudonymizer(demo=registry.demo_mode),
+                                                 manifest.registry if manifest else None)
+    if warning:
+        context.log.warning(warning)
     with warehouse.get_connection() as con:
         ensure_ops_schema(con)
         con.execute("BEGIN TRANSACTION")
-        rows = {t.name: load_raw_table(con, batch, t.name, pseudonymizer) for t in TABLES}
+        rows, _ = load_keyed_batch(con, batch, pseudonymizer, read_opt_outs())
         fault_point("load")
-        manifest = batch.manifest
         con.execute(
             "UPDATE ops.batches SET data_cutoff_date = ?, cutoff_source = ?, "
             "contract_version = ?, registry = ? WHERE batch_id = ?",

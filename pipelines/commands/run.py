@@ -24,8 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from pipelines.ingest.pseudonym import MissingSecret, checked_pseudonymizer, configured_secret
     from pipelines.runner import run_batches
 
+    try:  # a missing or weak secret is refused before any run starts
+        checked_pseudonymizer(configured_secret(), args.demo)
+    except MissingSecret as exc:
+        print(f"oligo run: {exc}")
+        return 2
     overrides = dict(item.split("=", 1) for item in args.overrides)
     try:
         outcomes = run_batches(exports_dir=args.exports, batch_id=args.batch,

@@ -1,11 +1,15 @@
 """Direct identifier screening, before anything reaches the warehouse.
 
-Source: registry-export.md sections 2 ("patient_id: never a name, address, phone or national
-id"; "birth_year: full birth dates are not accepted") and 3 ("Keep a direct identifier: a
-column that looks like a name, address, phone number, e-mail or national identifier stops the
-batch"). Screening is by column name (columns outside the contract) and by content (every
-column). A hit is a batch defect naming the file, the column and what it looks like, with a
-row count; the values themselves are never copied anywhere.
+Source: the registry export contract (docs/data-dictionary.md): "patient_id: never a name,
+address, phone or national id", "birth_year: year only; full birth dates are not accepted", a
+direct identifier refuses the batch (rule `direct_identifier`); docs/privacy.md describes
+every check. Screening is by column name (columns outside the contract) and by content
+(every column, codes and ids included).
+A hit is a batch defect naming the file, the column and what it looks like, with a row count;
+the values themselves are never copied anywhere.
+
+Content is screened on each column's distinct values: vectorised Polars pre-filters first,
+then the checksum, phone and name checks in Python on the few values that pass them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import re
 
 import polars as pl
 
+from pipelines.contract.tables import TABLES
+from pipelines.ingest import identifier_numbers as numbers
 from pipelines.ingest.defects import BatchDefect
+from pipelines.ingest.person_names import NAME_CANDIDATE, looks_like_person_name
 
 # Column-name tokens (split on non-alphanumerics) that announce a direct identifier.
 IDENTIFIER_NAME_TOKENS: dict[str, tuple[str, ...]] = {
@@ -52,72 +59,156 @@ def identifier_column_kind(column_name: str) -> str | None:
     return None
 
 
-_UPPER = "A-ZÀ-ÖØ-Þ"
-_LOWER = "a-zß-öø-ÿ"
-_WORD_TITLE = f"[{_UPPER}][{_LOWER}'-]+"
-_WORD_CAPS = f"[{_UPPER}]{{2,}}(?:[ -][{_UPPER}]{{2,}})*"
 
-# Content patterns (Rust regex syntax, as Polars uses). Anchored ones match the whole value.
+_UPPER = "A-ZÀ-ÖØ-Þ"
+A_NAME = "a person's name"
+A_TITLED_NAME = "a person's title and name"
+AN_EMAIL = "an e-mail address"
+AN_ADDRESS = "a postal address"
+A_BIRTH_DATE = "a date of birth"
+
+_STREET = (r"rue|avenue|av\.|bd|boulevard|chemin|all[ée]e|impasse|place|route|quai|cours|"
+           r"faubourg|square|street|st\.|road|rd\.?|lane|drive|close|way|crescent|"
+           r"straat|laan|weg|plein|gracht|stra(?:ss|ß)e|str\.|gasse|platz|allee|ring|"
+           r"chauss[ée]e|calle|via|viale")
+_STREET_SUFFIX = r"straat|gracht|laan|weg|plein|kade|stra(?:ss|ß)e|gasse|platz|allee|ring|dijk"
+# Rust regex (Polars), matched anywhere in the value.
 CONTENT_PATTERNS: dict[str, str] = {
-    "an e-mail address": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-    "a phone number": (
-        r"^(?:(?:\+|00)[1-9][0-9]{0,2}[ .-]?[1-9]|0[1-9])(?:[ .-]?[0-9]{2}){4}$"
-        r"|(?:^|[^0-9])0[1-9](?:[ .-][0-9]{2}){4}(?:$|[^0-9])"
-        r"|\+[1-9][0-9]{0,2}[ .-]?(?:[0-9][ .-]?){8,12}"
+    AN_EMAIL: r"[\p{L}0-9._%+-]+@[\p{L}0-9-]+(?:\.[\p{L}0-9-]+)*\.\p{L}{2,}",
+    AN_ADDRESS: (
+        rf"(?i:\b[0-9]{{1,4}}(?: ?(?:bis|ter|[a-c]))?,? +(?:[\p{{L}}'’.\-]+ +){{0,3}}(?:{_STREET})(?:[^\p{{L}}]|$))"
+        rf"|(?i:\b(?:{_STREET}) +[\p{{L}}' -]{{2,}} +[0-9]{{1,4}}[a-z]?\b)"  # Rue Neuve 15
+        rf"|(?i:\p{{L}}{{2,}}(?:{_STREET_SUFFIX}) +[0-9]{{1,4}}[a-z]?\b)"  # Kalverstraat 92
+        r"|\b[0-9]{5} +[" + _UPPER + r"][\p{L}' -]{2,}$"  # 75013 Paris, 10115 Berlin
+        r"|\b[1-9][0-9]{3} ?[A-Z]{2} +[A-Z][\p{L}' -]{2,}$"  # 1012 AB Amsterdam
+        r"|\b[A-Z]{1,2}-[0-9]{4,5} +\p{Lu}"  # B-1000 Bruxelles, CH-1211 Genève
+        r"|\b[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}\b"  # SW1A 1AA
+        r"|(?i:\bcedex\b)|(?i:\b(?:b\.?p\.?|po box|postbus) *[0-9]+)"
     ),
-    "a French NIR": (
-        r"(?:^|[^0-9])[12] ?[0-9]{2} ?(?:0[1-9]|1[0-2]|[2-9][0-9]) ?(?:[0-9]{2}|2[ABab]) ?"
-        r"[0-9]{3} ?[0-9]{3}(?: ?[0-9]{2})?(?:$|[^0-9])"
-    ),
-    "a national number": r"^[0-9]{3}-[0-9]{2}-[0-9]{4}$|^[0-9]{3} [0-9]{3} [0-9]{4}$|[0-9]{13,}",
-    "a postal address": (
-        r"(?i:\b[0-9]{1,4}(?: ?(?:bis|ter))?,? +(?:rue|avenue|av\.|boulevard|bd|chemin|"
-        r"all[ée]e|impasse|place|route|quai|cours|street|road|lane|drive)\b)"
-        r"|\b[0-9]{5} +[" + _UPPER + r"][" + _UPPER + _LOWER + r"' -]{2,}$"
-        r"|(?i:\bcedex\b)"
-    ),
-    "a person's title and name": (
-        r"(?:^|\s)(?:M\.|Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Pr\.?) +[" + _UPPER + r"]"
+    A_TITLED_NAME: (
+        r"(?:^|[\s(,;])(?:M\.|Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?|Pr\.?|Prof\.?|Herr|Frau|"
+        r"Dhr\.?|Mevr\.?|Sr\.|Sra\.) +[" + _UPPER + r"]"
     ),
 }
-# Person-name shapes, checked where a name never belongs (ids, codes, dates, numbers): not in
-# free-text medical terms or centre names, where two capitalised words are legitimate.
-NAME_SHAPE_PATTERN = (
-    f"^{_WORD_TITLE} {_WORD_CAPS}$|^{_WORD_CAPS} {_WORD_TITLE}$"
-    f"|^{_WORD_TITLE}, *{_WORD_TITLE}$|^[{_UPPER}][{_LOWER}]+ [{_UPPER}][{_LOWER}]+$"
+_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+_DAY_MONTH_YEAR = (
+    rf"(?:{_DAY}[./\-]{_MONTH}[./\-](?:19|20)?[0-9]{{2}}"
+    rf"|{_MONTH}[./\-]{_DAY}[./\-](?:19|20)[0-9]{{2}}"
+    rf"|(?:19|20)[0-9]{{2}}[./\-]{_MONTH}[./\-]{_DAY}"
+    r"|(?i:[0-9]{1,2}(?:er)? +(?:jan|f[ée]v|feb|mar|avr|apr|mai|may|jui|jun|jul|ao[uû]|aug|"
+    r"sep|oct|nov|d[ée]c|dec|maa|mrt|mei|okt|m[äa]r|dez)[\p{L}.]* +(?:19|20)[0-9]{2}))"
 )
-FREE_TEXT_COLUMNS = ("drug_name", "ctcae_term", "center_id")
-# Columns that must hold a year: a full date there is a birth date.
-YEAR_ONLY_COLUMNS = ("birth_year",)
-FULL_DATE_PATTERN = r"^\s*(?:[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{4})\s*$"
+# A birth date in free text: a birth word followed by a date or a year.
+BIRTH_CONTEXT = (
+    r"(?i:(?:\bn[ée]e?\b|\bborn\b|\bd\.?o\.?b\b|\bddn\b|naissance|\bgeb(?:\.|oren\b)|"
+    r"geboortedatum|\bbirth|nacimiento|\bnat[oa]\b)[^0-9]{0,20}"
+    r"(?:" + _DAY_MONTH_YEAR + r"|(?:19|20)[0-9]{2}))"
+)
+# A full date where no date belongs (a code, a free-text or a number column).
+FULL_DATE = r"(?:^|[^0-9])" + _DAY_MONTH_YEAR + r"(?:$|[^0-9])"
+# birth_year must hold a year: anything date-shaped there is a birth date.
+YEAR_COLUMN_DATE = r"^\s*[0-9]{1,4}\s*[./\-]\s*[0-9]{1,2}(?:\s*[./\-]\s*[0-9]{1,4})?\s*$"
+
+# Column kinds of the contract: where a date belongs, and where a bare number is an id.
+DATE_COLUMNS = frozenset(c.name for t in TABLES for c in t.columns if c.type == "date")
+ID_COLUMNS = frozenset(c.name for t in TABLES for c in t.columns
+                       if c.type == "text" and (c.references is not None or c.name in t.key))
+YEAR_COLUMNS = frozenset({"birth_year"})
+# A weakly checked number (NHS, BSN, bare SSN) in a column mostly made of same-length digit
+# strings is a registry code unless most of them pass the check (chance: about 1 in 11).
+NUMERIC_COLUMN_SHARE = 0.5
+WEAK_PASS_SHARE = 0.5
 
 
-def _column_patterns(column: str) -> dict[str, str]:
+def _content_patterns(column: str) -> dict[str, str]:
     patterns = dict(CONTENT_PATTERNS)
-    if column not in FREE_TEXT_COLUMNS:
-        patterns["a person's name"] = NAME_SHAPE_PATTERN
-    if column in YEAR_ONLY_COLUMNS:
-        patterns["a full birth date"] = FULL_DATE_PATTERN
+    if column in YEAR_COLUMNS:
+        patterns[A_BIRTH_DATE] = f"{BIRTH_CONTEXT}|{YEAR_COLUMN_DATE}|{FULL_DATE}"
+    elif column in DATE_COLUMNS:
+        patterns[A_BIRTH_DATE] = BIRTH_CONTEXT
+    elif column in ID_COLUMNS:  # ids may embed an exam date; a whole date is not an id
+        patterns[A_BIRTH_DATE] = f"{BIRTH_CONTEXT}|^\\s*{_DAY_MONTH_YEAR}\\s*$"
+    else:
+        patterns[A_BIRTH_DATE] = f"{BIRTH_CONTEXT}|{FULL_DATE}"
     return patterns
 
 
-def screen_identifiers(frame: pl.DataFrame, file: str) -> list[BatchDefect]:
-    """Batch defects for every (column, kind) whose content looks like a direct identifier.
+def _weak_numbers(column: str, values: list[str], distinct: pl.Series) -> dict[str, list[str]]:
+    """Weakly checked numbers, weighed against the column's shape (see NUMERIC_COLUMN_SHARE)."""
+    found: dict[str, list[str]] = {}
+    hits = {v: numbers.weak_number_kinds(v) for v in values
+            if not (column == "center_id" and numbers.is_organisation_number(v))}
+    for length in (9, 10):
+        same_length = distinct.str.replace_all(r"[ .\-/]", "").str.contains(
+            f"^[0-9]{{{length}}}$").sum()
+        share = same_length / max(distinct.len(), 1)
+        passing = [v for v, kinds in hits.items() if kinds
+                   and len(re.sub(r"[ .\-/]", "", v.strip())) == length]
+        if not passing:
+            continue
+        if share >= NUMERIC_COLUMN_SHARE and len(passing) / same_length < WEAK_PASS_SHARE:
+            continue  # a column of numeric codes, passing the check at chance rate
+        for v in passing:
+            for kind in hits[v]:
+                found.setdefault(kind, []).append(v)
+    return found
 
-    One vectorised pass: a count of matching rows per column and kind."""
-    data_columns = [c for c in frame.columns if not c.startswith("_")]
-    checks = {
-        f"{column}\x00{kind}": pl.col(column).str.contains(pattern).fill_null(False).sum()
-        for column in data_columns
-        for kind, pattern in _column_patterns(column).items()
-    }
-    if not checks or frame.height == 0:
+
+# Registry-style ids and codes ("P0000001", "P0000001-I12", "CTR01", "C341"): letters then at
+# most eight digits, an optional short suffix. None of the kinds above has this shape, so
+# these values (most of an id column) skip the other patterns.
+PLAIN_ID = r"^[A-Za-z]{1,6}[0-9]{1,8}(?:[-_][A-Za-z]{1,3}[0-9]{0,3})?$"
+
+
+def identifier_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:
+    """Kind -> the distinct values of one column that look like it."""
+    suspects = distinct.filter(~distinct.str.contains(PLAIN_ID))
+    if suspects.is_empty():
+        return {}
+    found = _suspect_values(column, suspects)
+    candidates = suspects.filter(suspects.str.contains(numbers.NUMBER_CANDIDATE)).to_list()
+    if candidates:
+        for kind, values in _weak_numbers(column, candidates, distinct).items():
+            found.setdefault(kind, []).extend(values)
+    return {kind: sorted(set(values)) for kind, values in found.items() if values}
+
+
+def _suspect_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:
+    frame = pl.DataFrame({"v": distinct})
+    v = pl.col("v")
+    patterns = _content_patterns(column)
+    masks = frame.select(
+        *(v.str.contains(p).alias(kind) for kind, p in patterns.items()),
+        v.str.contains(numbers.NUMBER_CANDIDATE).alias("number"),
+        v.str.contains(NAME_CANDIDATE).alias("name"),
+    )
+    found = {kind: distinct.filter(masks[kind]).to_list() for kind in patterns}
+    for value in distinct.filter(masks["number"]).to_list():
+        for kind in numbers.strong_number_kinds(value):
+            found.setdefault(kind, []).append(value)
+        if numbers.has_phone_number(value):
+            found.setdefault(numbers.A_PHONE, []).append(value)
+    names = [n for n in distinct.filter(masks["name"]).to_list() if looks_like_person_name(n)]
+    if names:
+        found.setdefault(A_NAME, []).extend(names)
+    return found
+
+
+def screen_identifiers(frame: pl.DataFrame, file: str) -> list[BatchDefect]:
+    """Batch defects for every (column, kind) whose content looks like a direct identifier,
+    each with the number of rows concerned (never the values)."""
+    if frame.height == 0:
         return []
-    counts = frame.select(**checks).row(0, named=True)
     defects = []
-    for label, count in counts.items():
-        if count:
-            column, kind = label.split("\x00")
+    for column in (c for c in frame.columns if not c.startswith("_")):
+        series = frame.get_column(column)
+        if series.dtype != pl.String:
+            series = series.cast(pl.String)
+        distinct = series.drop_nulls().unique()
+        for kind, values in identifier_values(column, distinct).items():
+            rows = int(series.is_in(values).sum())
+            count = f"{rows} row looks" if rows == 1 else f"{rows} rows look"
             defects.append(BatchDefect("direct_identifier", file, column,
-                                       f"{count} values look like {kind}"))
+                                       f"{count} like {kind}"))
     return defects

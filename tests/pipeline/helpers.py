@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 BATCH = "2026-10-31"
-SECRET = "test-secret-not-for-real-data"
+SECRET = "test-secret-not-for-real-data-0123456789"  # >= 32 bytes
 
 
 def generate(out: Path, patients: int, seed: int, *extra: str, batch_id: str = BATCH) -> Path:
