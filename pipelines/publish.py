@@ -218,3 +218,16 @@ def offered_snapshots(batches_dir: Path, ops_path: Path) -> dict[str, Path]:
         if ok:
             offered[path.stem] = path
     return offered
+
+
+def copy_as_current(frozen: Path, current: Path) -> None:
+    """Swap a frozen batch file in as `current` (a streamed copy, then the atomic swap)."""
+    import shutil
+
+    tmp = temporary_path(current)
+    try:
+        shutil.copyfile(frozen, tmp)
+    except BaseException:
+        _unlink_temporary(tmp)
+        raise
+    publish_files([(tmp, current)])

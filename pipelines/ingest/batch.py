@@ -230,3 +230,9 @@ def _dates_after(batch: Batch, cutoff: dt.date) -> list[tuple[str, int]]:
         ).row(0, named=True)
         found += [(f"{table_name}.{c}", int(n)) for c, n in counts.items() if n]
     return sorted(found, key=lambda item: (-item[1], item[0]))
+
+
+def rows_read_per_table(batch_dir: Path, dialect: Dialect) -> dict[str, int]:
+    """Rows of every table file that can be read (for the counts of a refused run)."""
+    batch = open_batch(batch_dir, dialect)
+    return {name: table_file.rows for name, table_file in batch.tables.items()}
