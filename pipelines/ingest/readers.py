@@ -125,12 +125,13 @@ def _read_csv(path: Path, dialect: Dialect,
         raise UnreadableFile("empty file")
     positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
     with utf8_copy(path, dialect.encoding, opener=open_regular) as utf8_path:
-        query = ("SELECT * FROM read_csv($path, delim = $delim, quote = '\"', escape = '\"', "
+        query = ("SELECT {select} FROM read_csv($path, delim = $delim, quote = '\"', "
+                 "escape = '\"', "
                  "header = true, auto_detect = false, columns = $columns, strict_mode = true"
                  "{extra})")
         params = {"path": str(utf8_path), "delim": dialect.delimiter, "columns": positional}
         try:
-            frame = con.execute(query.format(extra=""), params).pl()
+            frame = con.execute(query.format(select="*", extra=""), params).pl()
         except duckdb.Error:
             raise UnreadableFile(_locate_csv_error(con, query, params, path, utf8_path,
                                                    names)) from None
@@ -142,9 +143,11 @@ def _locate_csv_error(con: duckdb.DuckDBPyConnection, query: str, params: dict, 
     """Line, byte offset and kind of the first unreadable row, from DuckDB's rejects table
     (its error message quotes the line, which may hold data: never shown)."""
     try:
-        con.execute(query.format(extra=", store_rejects = true, rejects_table = "
+        # Every column is touched, or projection pushdown skips the bad value.
+        con.execute(query.format(select="max(hash(COLUMNS(*)))",
+                                 extra=", store_rejects = true, rejects_table = "
                                  "'oligo_reject_errors', rejects_scan = 'oligo_reject_scans'"),
-                    params).fetchone()
+                    params).fetchall()
         row = con.execute("SELECT line, byte_position, column_name, error_type "
                           "FROM oligo_reject_errors ORDER BY line, byte_position "
                           "LIMIT 1").fetchone()
