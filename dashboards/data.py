@@ -73,12 +73,11 @@ def _stamp(path: Path) -> tuple[int, int, int]:
 
 
 def frozen_batches() -> list[str]:
-    """Batch ids with a frozen snapshot, newest id first."""
-    folder = paths().batches
-    if not folder.is_dir():
-        return []
-    return sorted((p.stem for p in folder.glob("*.duckdb") if not p.name.startswith(".")),
-                  reverse=True)
+    """Frozen snapshots the published ops file records as published, newest id first: a file
+    swapped in by a run that crashed before ops said so is not offered (pipelines/publish.py)."""
+    from pipelines.publish import offered_snapshots
+
+    return sorted(offered_snapshots(paths().batches, paths().ops), reverse=True)
 
 
 def batch_choices() -> list[str]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
+import warnings
 
-from pipelines.settings import disable_telemetry
+from pipelines.settings import disable_telemetry, paths
 
 # Order is the order of `oligo --help`.
 COMMAND_MODULES = (
@@ -23,6 +26,8 @@ COMMAND_MODULES = (
     "export",
     "dq",
     "demo",
+    "batch",
+    "rebuild",
 )
 
 
@@ -30,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oligo", description="Oligometastatic NSCLC registry warehouse"
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="show Dagster's step log and Python tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         try:
@@ -42,10 +49,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_EXPECTED = 2  # refused, blocked, misconfigured: the report says what to do
+EXIT_BUG = 70
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Expected outcomes print one report; tracebacks and Dagster's ERROR lines only with
+    --debug (they stay in the Dagster event log either way)."""
     disable_telemetry()
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    if args.debug:
+        os.environ["OLIGO_LOG_LEVEL"] = "DEBUG"
+    else:
+        os.environ.setdefault("OLIGO_LOG_LEVEL", "CRITICAL")
+        warnings.filterwarnings("ignore")
+    from pipelines.failures import explain
+    from pipelines.publish import discard_pending_temporaries
+
+    try:
+        return int(args.func(args) or 0)
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into reports
+        if args.debug:
+            traceback.print_exc()
+        reason = explain(exc, paths().home)
+        if reason is not None:
+            print(f"oligo {args.command}: {reason}", file=sys.stderr)
+            return EXIT_EXPECTED
+        print(f"oligo {args.command}: unexpected error ({type(exc).__name__}: "
+              f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); "
+              "run again with --debug for the traceback", file=sys.stderr)
+        return EXIT_BUG
+    finally:
+        discard_pending_temporaries()  # a failed run leaves no temporaries in published/
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ it; new readers see the whole new one; nobody ever sees half a file.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import uuid
 from collections.abc import Iterable, Mapping
@@ -15,9 +17,31 @@ import duckdb
 from pipelines.faults import fault_point
 from pipelines.sql_quoting import quote_ident, quote_literal
 
+# Temporaries this process created and has not swapped yet: removed by
+# `discard_pending_temporaries` when a run fails (disk full, read-only folder...), so a failed
+# run leaves nothing in published/. A killed process leaves them to remove_stale_temporaries.
+_pending: set[Path] = set()
+
 
 def temporary_path(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    _pending.add(tmp)
+    return tmp
+
+
+def _unlink_temporary(tmp: Path) -> None:
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        with contextlib.suppress(OSError):
+            leftover.unlink(missing_ok=True)
+    _pending.discard(tmp)
+
+
+def discard_pending_temporaries() -> list[Path]:
+    """Remove every temporary of this process not swapped into place; returns them."""
+    removed = sorted(_pending)
+    for tmp in removed:
+        _unlink_temporary(tmp)
+    return removed
 
 
 def remove_stale_temporaries(folder: Path) -> None:
@@ -40,19 +64,24 @@ def write_database_copy(
     """Copy `(schema, table)` pairs from the source connection into a new file at
     `target_tmp`, with COMMENT ON from `docs[table]` = {description, grain, columns}."""
     alias = "publish_" + uuid.uuid4().hex[:8]
-    source.execute(f"ATTACH {quote_literal(str(target_tmp))} AS {alias}")
     try:
-        schemas = {schema for schema, _ in tables}
-        for schema in sorted(schemas):
-            source.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote_ident(schema)}")
-        for schema, table in tables:
-            qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
-            source.execute(f"CREATE TABLE {alias}.{qualified} AS SELECT * FROM {qualified}")
-            _comment(source, f"{alias}.{qualified}", (docs or {}).get(table))
-        for sql, params in extra_statements:
-            source.execute(sql.replace("{db}", alias), params)
-    finally:
-        source.execute(f"DETACH {alias}")
+        source.execute(f"ATTACH {quote_literal(str(target_tmp))} AS {alias}")
+        try:
+            schemas = {schema for schema, _ in tables}
+            for schema in sorted(schemas):
+                source.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote_ident(schema)}")
+            for schema, table in tables:
+                qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
+                source.execute(f"CREATE TABLE {alias}.{qualified} AS SELECT * FROM {qualified}")
+                _comment(source, f"{alias}.{qualified}", (docs or {}).get(table))
+            for sql, params in extra_statements:
+                source.execute(sql.replace("{db}", alias), params)
+        finally:
+            with contextlib.suppress(duckdb.Error):  # a failed DETACH must not hide the cause
+                source.execute(f"DETACH {alias}")
+    except BaseException:
+        _unlink_temporary(target_tmp)  # a half-written file never stays behind
+        raise
 
 
 def _comment(con: duckdb.DuckDBPyConnection, qualified: str, doc: Mapping | None) -> None:
@@ -95,10 +124,110 @@ def swap_into_place(tmp: Path, target: Path) -> None:
 
 
 def publish_files(prepared: list[tuple[Path, Path]]) -> None:
-    """Swap several prepared (tmp, target) files, in order; the fault point sits between
-    preparing and swapping, where a crash must leave every published file untouched."""
-    for tmp, _ in prepared:
-        seal(tmp)
+    """Swap several prepared (tmp, target) files, in order. Fault points: `publish` between
+    preparing and swapping (every published file must stay untouched), `publish_swap`
+    between two swaps (the frozen file is in place, `current` is not yet, and ops does not
+    say published: readers must not be offered the new file, see `offered_snapshots`)."""
+    try:
+        for tmp, _ in prepared:
+            seal(tmp)
+    except BaseException:
+        for tmp, _ in prepared:
+            _unlink_temporary(tmp)
+        raise
     fault_point("publish")
-    for tmp, target in prepared:
-        swap_into_place(tmp, target)
+    for position, (tmp, target) in enumerate(prepared):
+        if position:
+            fault_point("publish_swap")
+        try:
+            swap_into_place(tmp, target)
+        except BaseException:
+            for later, _ in prepared[position:]:
+                _unlink_temporary(later)
+            raise
+        _pending.discard(tmp)
+
+
+# --- which frozen files readers are offered ------------------------------------------------
+
+
+def _provenance(path: Path) -> dict | None:
+    """meta.provenance of a published file (cached per file identity: files never change in
+    place, a new one is swapped in)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return _provenance_cached(str(path), info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=512)
+def _provenance_cached(path: str, inode: int, mtime_ns: int, size: int) -> dict | None:
+    del inode, mtime_ns, size  # part of the cache key only
+    try:
+        with duckdb.connect(path, read_only=True) as con:
+            cur = con.execute("SELECT * FROM meta.provenance")
+            row = cur.fetchone()
+            return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+    except duckdb.Error:
+        return None
+
+
+def _published_in_ops(ops_path: Path) -> tuple[set, set]:
+    """(batch_id, published_at) of published batches, and (batch_id, parameter_set) of
+    published runs, as the published ops file records them."""
+    if not ops_path.is_file():
+        return set(), set()
+    found: list[set] = []
+    try:
+        with duckdb.connect(str(ops_path), read_only=True) as con:
+            catalog = quote_ident(con.execute("SELECT current_database()").fetchone()[0])
+            for sql in (f"SELECT batch_id, published_at FROM {catalog}.ops.batches "
+                        "WHERE published_at IS NOT NULL",
+                        f"SELECT batch_id, parameter_set FROM {catalog}.ops.runs "
+                        "WHERE status = 'published'"):
+                try:
+                    found.append(set(con.execute(sql).fetchall()))
+                except duckdb.Error:  # an ops file without the table: nothing published
+                    found.append(set())
+    except duckdb.Error:
+        return set(), set()
+    return found[0], found[1]
+
+
+def offered_snapshots(batches_dir: Path, ops_path: Path) -> dict[str, Path]:
+    """Frozen files readers may be offered, by name (file stem): those whose publication the
+    published ops file records (the default snapshot's published_at equals the batch's in
+    ops.batches; a sensitivity file needs a published run of its parameter set). A file
+    swapped in by a run that then crashed, before ops said published, is not offered."""
+    if not batches_dir.is_dir():
+        return {}
+    batches, runs = _published_in_ops(ops_path)
+    offered = {}
+    for path in sorted(batches_dir.glob("*.duckdb")):
+        if path.name.startswith("."):
+            continue
+        provenance = _provenance(path)
+        if provenance is None:
+            continue
+        key = provenance.get("batch_id")
+        if provenance.get("parameter_set", "default") == "default":
+            ok = (key, provenance.get("published_at")) in batches
+        else:
+            ok = (key, provenance.get("parameter_set")) in runs
+        if ok:
+            offered[path.stem] = path
+    return offered
+
+
+def copy_as_current(frozen: Path, current: Path) -> None:
+    """Swap a frozen batch file in as `current` (a streamed copy, then the atomic swap)."""
+    import shutil
+
+    tmp = temporary_path(current)
+    try:
+        shutil.copyfile(frozen, tmp)
+    except BaseException:
+        _unlink_temporary(tmp)
+        raise
+    publish_files([(tmp, current)])

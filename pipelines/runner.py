@@ -22,12 +22,18 @@ import duckdb
 
 from pipelines.clinical.parameters import ClinicalParameters
 from pipelines.contract import CONTRACT_VERSION, TABLES_BY_NAME
+from pipelines.contract import dialect as contract_dialect
 from pipelines.dagster_home import dagster_instance
+from pipelines.ingest.batch import rows_read_per_table
+from pipelines.ingest.files import batch_folder, is_regular_file
 from pipelines.ops_store import (
+    CURRENT_BATCH_SQL,
     batch_row,
+    check_working_warehouse,
     ensure_ops_schema,
     finish_run,
     now,
+    record_refused_counts,
     record_step,
     start_run,
     upsert_batch,
@@ -58,7 +64,7 @@ class RunOutcome:
 def batch_signature(batch_dir: Path) -> str:
     """sha256 over every file's name and sha256: equal signatures mean an identical delivery."""
     digest = hashlib.sha256()
-    for file in sorted(p for p in batch_dir.iterdir() if p.is_file()):
+    for file in sorted(p for p in batch_dir.iterdir() if is_regular_file(p)):
         file_hash = hashlib.sha256()
         with file.open("rb") as handle:
             for block in iter(lambda h=handle: h.read(1 << 20), b""):
@@ -89,6 +95,7 @@ def discover_batches(exports_dir: Path) -> list[str]:
 @contextlib.contextmanager
 def working_connection():
     path = paths().warehouse
+    check_working_warehouse(path, paths().published)  # corrupt or missing: one clear line
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
@@ -112,8 +119,7 @@ def refresh_ops_snapshot(con: duckdb.DuckDBPyConnection) -> None:
     provenance = (
         "CREATE TABLE {db}.meta.provenance AS SELECT ?::VARCHAR AS contract_version, "
         "?::VARCHAR AS code_version, ?::TIMESTAMP AS published_at, "
-        "(SELECT batch_id FROM ops.batches WHERE published_at IS NOT NULL "
-        " ORDER BY data_cutoff_date DESC, published_at DESC LIMIT 1) AS current_batch_id",
+        f"({CURRENT_BATCH_SQL}) AS current_batch_id",
         [CONTRACT_VERSION, code_version(), now()],
     )
     write_database_copy(con, tmp, tables,
@@ -143,10 +149,8 @@ def run_batches(
 
 
 def _run_one(exports_dir, batch_id, replace, overrides, params, dialect, demo_mode) -> RunOutcome:
-    batch_dir = exports_dir / batch_id
+    batch_dir = batch_folder(exports_dir, batch_id)  # refuses ids and folders leaving exports
     run_id = str(uuid.uuid4())
-    if not batch_dir.is_dir():
-        raise FileNotFoundError(f"no batch folder {batch_dir}")
     signature = batch_signature(batch_dir)
     with working_connection() as con:
         start_run(con, run_id, batch_id, params.parameter_set, code_version())
@@ -167,6 +171,8 @@ def _run_one(exports_dir, batch_id, replace, overrides, params, dialect, demo_mo
         if was_published and existing["signature"] != signature and not replace:
             message = (f"batch {batch_id} was loaded before with different checksums; "
                        "refused (use --replace to replace it)")
+            record_refused_counts(con, run_id, batch_id,
+                                  rows_read_per_table(batch_dir, contract_dialect(dialect)))
             finish_run(con, run_id, "refused", message)
             refresh_ops_snapshot(con)
             return RunOutcome(run_id, batch_id, "refused", message)
@@ -206,6 +212,9 @@ def _run_one(exports_dir, batch_id, replace, overrides, params, dialect, demo_mo
         # A batch published before keeps its published state whatever this run did.
         con.execute("UPDATE ops.batches SET status = CASE WHEN published_at IS NOT NULL "
                     "THEN 'published' ELSE ? END WHERE batch_id = ?", [status, batch_id])
+        if status == "refused":  # the counts of what was read, nothing loaded
+            record_refused_counts(con, run_id, batch_id,
+                                  rows_read_per_table(batch_dir, contract_dialect(dialect)))
         finish_run(con, run_id, status, message, dagster_run_id=run_id)
         refresh_ops_snapshot(con)
         counts = _table_counts(con, run_id)

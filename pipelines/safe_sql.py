@@ -4,15 +4,21 @@ Used by `oligo sql`, `oligo survival` and the dashboards. Several independent la
 that a gap in one is caught by another:
 
 1. Statement allow-list: every statement of the text is classified with
-   `duckdb.extract_statements()`; only SELECT-type statements pass (this covers
+   `extract_statements()` on a checker connection that never had file access (external
+   access off, extension autoload/autoinstall off and the configuration locked at connect
+   time: `IMPORT DATABASE '<dir>'` would otherwise read `<dir>/schema.sql` while being
+   parsed, before any other layer applies); only SELECT-type statements pass (this covers
    `SELECT`, `WITH ... SELECT`, `VALUES`, `FROM t`, `DESCRIBE`, `SHOW`, `SUMMARIZE` and the
    read-only `PRAGMA table_info` family, which DuckDB rewrites to table functions). Exactly
    one statement per call, so `SELECT 1; DROP TABLE x` is refused before anything runs.
    EXPLAIN is refused: `EXPLAIN ANALYZE` executes its statement.
 2. The connection: the published file opened `read_only`, the ops file ATTACHed
    READ_ONLY, then `enable_external_access=false` (no file reads or writes, no ATTACH,
-   no COPY), extension autoload/autoinstall off, a memory limit, limited threads, and
-   finally `lock_configuration=true` so no SET/PRAGMA can undo any of it.
+   no COPY), extension autoload/autoinstall off, a memory limit, limited threads, a private
+   temporary folder outside `published/` with a size cap (a big DISTINCT would otherwise
+   spill into `published/<file>.tmp/`), and finally `lock_configuration=true` so no
+   SET/PRAGMA can undo any of it. A query beyond the memory or spill cap stops with one
+   line (QueryTooLarge).
 3. A row limit (the query is wrapped as a relation and limited, one extra row tells
    whether it was truncated) and a timeout: DuckDB has no statement timeout, so a timer
    thread calls `connection.interrupt()`.
@@ -32,6 +38,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -73,11 +81,16 @@ class QueryTimedOut(QueryRefused):
     """The query ran longer than the time limit and was interrupted."""
 
 
+class QueryTooLarge(QueryRefused):
+    """The query needed more memory (and temporary disk) than the limits allow."""
+
+
 @dataclass(frozen=True)
 class SafetyLimits:
     row_limit: int = 10_000
     timeout_seconds: float = 30.0
     memory_limit: str = "1GB"
+    temp_limit: str = "1GB"  # spill to disk, in a private folder outside published/
     threads: int = 2
 
 
@@ -91,10 +104,34 @@ class QueryResult:
     row_limit: int
 
 
+# Set at connect time, so the connection never had file access (checked by the tests).
+CHECKER_CONFIG = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+
+@contextlib.contextmanager
+def checker_connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection for parsing only: no file system, no extensions, locked."""
+    con = duckdb.connect(":memory:", config=CHECKER_CONFIG)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def check_statement(sql: str) -> str:
     """Return the single allowed statement in `sql`, or raise QueryRefused saying why."""
     try:
-        statements = duckdb.extract_statements(sql)
+        with checker_connection() as checker:
+            statements = checker.extract_statements(sql)
+    except duckdb.PermissionException:
+        raise QueryRefused("the query would read or write files; only read-only queries on "
+                           "the published tables are allowed") from None
     except duckdb.Error as exc:
         raise QueryRefused(f"the query is not valid SQL: {exc}") from exc
     if not statements:
@@ -116,15 +153,22 @@ def published_database(batch_id: str | None = None) -> Path:
     """The published marts file: `current`, or the frozen snapshot of `batch_id`.
 
     A batch id is a file name, never a path: anything with a separator or a leading dot is
-    refused, so `--batch ../../x` cannot reach another file.
+    refused, so `--batch ../../x` cannot reach another file. A frozen file is offered only
+    once the published ops file says its batch was published (`offered_snapshots`): a run
+    killed between its two swaps leaves a frozen file that is not yet offered.
     """
+    from pipelines.publish import offered_snapshots
     from pipelines.settings import paths  # read OLIGO_HOME on call, not at import
 
     if batch_id is None:
         return paths().current
     if not batch_id or "/" in batch_id or "\\" in batch_id or batch_id.startswith("."):
         raise QueryRefused(f"{batch_id!r} is not a batch id")
-    return paths().batch_snapshot(batch_id)
+    snapshot = paths().batch_snapshot(batch_id)
+    if snapshot.is_file() and batch_id not in offered_snapshots(paths().batches, paths().ops):
+        raise QueryRefused(f"batch {batch_id} is not published (its run did not finish "
+                           "publishing); `oligo status` shows its state")
+    return snapshot
 
 
 def published_ops_database() -> Path:
@@ -149,6 +193,7 @@ def open_read_only(
     database = Path(database)
     if not database.is_file():
         raise QueryRefused(f"no published database at {database}")
+    spill = Path(tempfile.mkdtemp(prefix="oligo-sql-"))  # private, outside published/
     try:
         con = duckdb.connect(
             str(database),
@@ -158,10 +203,13 @@ def open_read_only(
                 "autoinstall_known_extensions": False,
                 "allow_community_extensions": False,
                 "memory_limit": limits.memory_limit,
+                "temp_directory": str(spill),
+                "max_temp_directory_size": limits.temp_limit,
                 "threads": limits.threads,
             },
         )
     except duckdb.Error as exc:
+        shutil.rmtree(spill, ignore_errors=True)
         raise QueryRefused(f"the published database cannot be opened: {exc}") from exc
     try:
         # Paths and names come from our own settings, quoted; ATTACH takes no parameters.
@@ -177,8 +225,13 @@ def open_read_only(
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         yield con
+    except duckdb.OutOfMemoryException as exc:
+        raise QueryTooLarge(
+            f"the query needs more than {limits.memory_limit} of memory and "
+            f"{limits.temp_limit} of temporary disk; aggregate or filter first") from exc
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _catalog_name(con: duckdb.DuckDBPyConnection) -> str:
@@ -285,7 +338,7 @@ def check_filter(filter_sql: str, columns: Sequence[str]) -> None:
         check_statement(wrapped)  # several statements (`x = 1); DROP ...`) are refused here
     except QueryRefused as exc:
         raise QueryRefused(f"the filter is not one boolean expression: {exc}") from exc
-    with duckdb.connect(":memory:", config={"enable_external_access": False}) as parser:
+    with checker_connection() as parser:
         parsed = json.loads(
             parser.execute("SELECT json_serialize_sql(?)", [wrapped]).fetchone()[0]
         )

@@ -114,3 +114,44 @@ def test_run_lock_excludes_other_processes_and_is_reentrant(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.stdout.strip() == "acquired"
 
+
+
+def _frozen(path, batch_id: str, published_at: str) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA meta")
+        con.execute("CREATE TABLE meta.provenance AS SELECT ? AS batch_id, 'default' AS "
+                    "parameter_set, ?::TIMESTAMP AS published_at", [batch_id, published_at])
+
+
+def test_frozen_files_are_offered_only_once_ops_records_their_publication(tmp_path):
+    from pipelines.publish import offered_snapshots
+
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    _frozen(batches / "b1.duckdb", "b1", "2026-11-01 10:00:00")
+    _frozen(batches / "b2.duckdb", "b2", "2026-12-01 10:00:00")  # swapped, then a crash
+    _frozen(batches / "b3.duckdb", "b3", "2026-12-02 10:00:00")  # replaced, ops has the old
+    ops = tmp_path / "ops.duckdb"
+    assert offered_snapshots(batches, ops) == {}  # no ops file: nothing is vouched for
+    with duckdb.connect(str(ops)) as con:
+        con.execute("CREATE SCHEMA ops.ops")
+        con.execute("CREATE TABLE ops.ops.batches AS SELECT * FROM (VALUES "
+                    "('b1', TIMESTAMP '2026-11-01 10:00:00'), ('b2', NULL), "
+                    "('b3', TIMESTAMP '2026-11-15 10:00:00')) t(batch_id, published_at)")
+    assert offered_snapshots(batches, ops) == {"b1": batches / "b1.duckdb"}
+
+
+def test_a_failed_copy_leaves_no_temporary(tmp_path):
+    import pytest
+
+    from pipelines.publish import discard_pending_temporaries
+
+    target = tmp_path / "current.duckdb"
+    con = make_source(3)
+    tmp = temporary_path(target)
+    with pytest.raises(duckdb.Error):
+        write_database_copy(con, tmp, [("marts", "no_such_table")])
+    assert not list(tmp_path.iterdir())
+    orphan = temporary_path(target)
+    orphan.write_bytes(b"half a file")
+    assert discard_pending_temporaries() == [orphan] and not orphan.exists()

@@ -229,3 +229,52 @@ def test_filter_cannot_leave_its_table(published: dict[str, Path]) -> None:
             "marts.episode_cohort",
             filter_sql="n_lesions IN (SELECT secret FROM marts.other)",
         )
+
+
+# --- the checker never touches files; the query connection's memory and spill caps -------
+
+
+def test_checking_import_database_never_reads_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    (folder / "schema.sql").write_text("CREATE TABLE marker_from_schema_sql_4711 (a INT);")
+    (folder / "load.sql").write_text("")
+    for sql in (f"IMPORT DATABASE '{folder}'", f"PRAGMA import_database('{folder}')"):
+        with pytest.raises(QueryRefused) as refused:
+            check_statement(sql)
+        assert "marker_from_schema_sql_4711" not in str(refused.value)
+        assert "marker_from_schema_sql_4711" not in repr(refused.value.__cause__)
+
+
+def test_checker_connection_never_had_file_access() -> None:
+    from pipelines.safe_sql import checker_connection
+
+    with checker_connection() as con:
+        settings = dict(con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_external_access', "
+            "'autoload_known_extensions', 'autoinstall_known_extensions', 'lock_configuration')"
+        ).fetchall())
+        assert settings == {"enable_external_access": "false", "lock_configuration": "true",
+                            "autoload_known_extensions": "false",
+                            "autoinstall_known_extensions": "false"}
+        with pytest.raises(duckdb.Error):
+            con.execute("SET enable_external_access = true")
+
+
+def test_a_query_beyond_memory_and_spill_caps_stops_in_one_line(published: dict[str, Path]) -> None:
+    from pipelines.safe_sql import QueryTooLarge
+
+    limits = SafetyLimits(memory_limit="32MB", temp_limit="8MB", timeout_seconds=30)
+    sql = ("SELECT count(DISTINCT s) FROM (SELECT 'a fairly long string to spill, number ' "
+           "|| range::VARCHAR AS s FROM range(6000000))")
+    started = time.monotonic()
+    with pytest.raises(QueryTooLarge) as stopped:
+        run_query(sql, published["current"], limits=limits)
+    assert time.monotonic() - started < 30
+    assert "32MB" in str(stopped.value) and "\n" not in str(stopped.value)
+    # Nothing spilled next to the published file, and the private spill folder is gone.
+    assert not list(published["home"].glob("*.tmp"))
+    with open_read_only(published["current"], limits=limits) as con:
+        spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+        assert published["home"] not in spill.parents and spill.is_dir()
+    assert not spill.exists()

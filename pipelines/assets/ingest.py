@@ -134,7 +134,9 @@ def staging_tables(
         run_id = context.run.run_id
         con.execute("DELETE FROM ops.table_counts WHERE run_id = ?", [run_id])
         for c in counts:
-            con.execute("INSERT INTO ops.table_counts VALUES (?, ?, ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO ops.table_counts (run_id, batch_id, table_name, "
+                        "rows_read, rows_loaded, rows_quarantined, rows_flagged) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [run_id, batch_id, c.table_name, c.rows_read, c.rows_loaded,
                          c.rows_quarantined, c.rows_flagged])
         unbalanced = [c.table_name for c in counts if not c.balanced]

@@ -16,6 +16,8 @@ import polars as pl
 from pipelines.safe_sql import (
     DEFAULT_LIMITS,
     QueryRefused,
+    QueryTimedOut,
+    QueryTooLarge,
     SafetyLimits,
     published_database,
     published_ops_database,
@@ -52,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
             ops_database=published_ops_database(),
             limits=limits,
         )
+    except (QueryTimedOut, QueryTooLarge) as exc:
+        print(f"oligo sql: stopped: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except QueryRefused as exc:
         print(f"oligo sql: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED

@@ -102,6 +102,14 @@ RULES: dict[str, Rule] = {
            "a file does not belong to any table of the contract"),
         _r("unreadable_file", B, "conformance", "value",
            "a file cannot be read with the source's dialect"),
+        _r("unsafe_file", B, "conformance", "value",
+           "an entry of the batch is not a regular file inside the batch folder (symbolic "
+           "link, named pipe, device) or a manifest name leaves the folder; nothing is read"),
+        _r("file_too_large", B, "conformance", "value",
+           "a file is above its size cap (for XLSX also uncompressed); it is not parsed"),
+        _r("cutoff_implausible", B, "plausibility", "temporal",
+           "the manifest's data cut-off is in the future or before the newest dated event "
+           "of the batch"),
         _r("missing_required_column", B, "completeness", "atemporal",
            "a required column is missing from the file's header"),
         _r("unknown_column", B, "conformance", "value",

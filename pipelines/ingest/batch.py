@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.tables import KNOWN_CONTRACT_VERSIONS, TABLES, TABLES_BY_NAME
 from pipelines.ingest.defects import BatchDefect
+from pipelines.ingest.files import (
+    MAX_MANIFEST_BYTES,
+    FileTooLarge,
+    UnsafeFile,
+    entry_kind,
+    is_plain_file_name,
+    open_regular,
+)
 from pipelines.ingest.identifiers import screen_identifiers
 from pipelines.ingest.readers import FORMATS, TableFile, UnreadableFile, read_table_file
 
@@ -69,6 +79,12 @@ def open_batch(batch_dir: Path, dialect: Dialect) -> Batch:
         for table_name, path in files.items():
             try:
                 table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect, reader)
+            except FileTooLarge as exc:
+                batch.defects.append(BatchDefect("file_too_large", path.name, None, str(exc)))
+                continue
+            except UnsafeFile as exc:
+                batch.defects.append(BatchDefect("unsafe_file", path.name, None, str(exc)))
+                continue
             except UnreadableFile as exc:
                 batch.defects.append(BatchDefect("unreadable_file", path.name, None, str(exc)))
                 continue
@@ -81,6 +97,7 @@ def open_batch(batch_dir: Path, dialect: Dialect) -> Batch:
     batch.tables = {n: tf for n, tf in batch.tables.items() if tf.frame is not None}
     if batch.manifest is not None:
         _check_manifest_files(batch, files)
+        batch.defects.extend(check_cutoff(batch))
     return batch
 
 
@@ -92,7 +109,17 @@ def _discover(batch_dir: Path, defects: list[BatchDefect]) -> dict[str, Path]:
         return {}
     by_table: dict[str, list[Path]] = {}
     for path in sorted(batch_dir.iterdir()):
-        if path.name.startswith(".") or path.name in NON_TABLE_FILES or path.is_dir():
+        if path.name.startswith("."):
+            continue
+        # Only regular files are ever opened: a link, pipe or device is refused at once,
+        # whatever its name (a pipe would block the reader forever).
+        kind = entry_kind(path)
+        if kind == "a folder" and not _named_like_a_file(path.name):
+            continue  # a sub-folder is not part of the delivery
+        if kind is not None:
+            defects.append(BatchDefect("unsafe_file", path.name, None, f"it is {kind}"))
+            continue
+        if path.name in NON_TABLE_FILES:
             continue
         if path.suffix.lower() in FORMATS and path.stem in TABLES_BY_NAME:
             by_table.setdefault(path.stem, []).append(path)
@@ -109,12 +136,17 @@ def _discover(batch_dir: Path, defects: list[BatchDefect]) -> dict[str, Path]:
     return {name: paths[0] for name, paths in by_table.items() if len(paths) == 1}
 
 
+def _named_like_a_file(name: str) -> bool:
+    return Path(name).suffix.lower() in FORMATS or name in NON_TABLE_FILES
+
+
 def _read_manifest(batch_dir: Path, defects: list[BatchDefect]) -> Manifest | None:
     path = batch_dir / MANIFEST
-    if not path.is_file():
-        return None
+    if not os.path.lexists(path) or entry_kind(path) is not None:
+        return None  # absent, or refused by _discover as unsafe
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        with open_regular(path, MAX_MANIFEST_BYTES) as handle:
+            data = json.loads(handle.read().decode("utf-8-sig"))
         cutoff = data.get("data_cutoff_date")
         manifest = Manifest(
             contract_version=None if data.get("contract_version") is None
@@ -126,7 +158,10 @@ def _read_manifest(batch_dir: Path, defects: list[BatchDefect]) -> Manifest | No
         )
         if not all(isinstance(v, dict) for v in manifest.files.values()):
             raise ValueError("files entries must be objects")
-    except (ValueError, TypeError, AttributeError):
+    except FileTooLarge as exc:
+        defects.append(BatchDefect("file_too_large", MANIFEST, None, str(exc)))
+        return None
+    except (ValueError, TypeError, AttributeError, UnsafeFile):
         defects.append(BatchDefect("manifest_invalid", MANIFEST))
         return None
     if manifest.contract_version not in KNOWN_CONTRACT_VERSIONS:
@@ -141,7 +176,12 @@ def _check_manifest_files(batch: Batch, files: dict[str, Path]) -> None:
     by_name = {tf.file: tf for tf in batch.tables.values()}
     present = {p.name for p in files.values()}
     for name, entry in batch.manifest.files.items():
-        if not (batch.batch_dir / name).is_file():
+        if not is_plain_file_name(name):
+            batch.defects.append(BatchDefect("unsafe_file", MANIFEST, None,
+                                             "the manifest names a file outside the batch "
+                                             "folder"))
+            continue
+        if not os.path.lexists(batch.batch_dir / name):
             batch.defects.append(BatchDefect("manifest_file_missing", name))
             continue
         table_file = by_name.get(name)
@@ -154,3 +194,45 @@ def _check_manifest_files(batch: Batch, files: dict[str, Path]) -> None:
             batch.defects.append(BatchDefect("manifest_row_count", name, None,
                                              f"manifest {int(entry['rows'])}, file "
                                              f"{table_file.rows}"))
+
+
+def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect]:
+    """A manifest cut-off in the future, or before the newest complete date of the batch,
+    would censor wrongly and pin `current` (registry-export.md section 1): refused."""
+    cutoff = batch.data_cutoff_date
+    if cutoff is None:
+        return []
+    today = today or dt.datetime.now(dt.UTC).date()
+    if cutoff > today:
+        return [BatchDefect("cutoff_implausible", MANIFEST, "data_cutoff_date",
+                            f"{cutoff.isoformat()} is in the future")]
+    later = _dates_after(batch, cutoff)
+    if not later:
+        return []
+    listed = ", ".join(f"{where}: {n} rows" for where, n in later[:5])
+    return [BatchDefect("cutoff_implausible", MANIFEST, "data_cutoff_date",
+                        f"{cutoff.isoformat()} is before dated events ({listed})")]
+
+
+def _dates_after(batch: Batch, cutoff: dt.date) -> list[tuple[str, int]]:
+    """(table.column, rows) with a complete date after the cut-off, most rows first."""
+    found = []
+    for table_name, table_file in batch.tables.items():
+        if table_file.frame is None:
+            continue
+        columns = [c.name for c in TABLES_BY_NAME[table_name].columns if c.type == "date"]
+        if not columns:
+            continue
+        counts = table_file.frame.select(
+            (pl.col(c).str.strip_chars().str.to_date(batch.dialect.date_format, strict=False)
+             > cutoff).sum().alias(c)
+            for c in columns
+        ).row(0, named=True)
+        found += [(f"{table_name}.{c}", int(n)) for c, n in counts.items() if n]
+    return sorted(found, key=lambda item: (-item[1], item[0]))
+
+
+def rows_read_per_table(batch_dir: Path, dialect: Dialect) -> dict[str, int]:
+    """Rows of every table file that can be read (for the counts of a refused run)."""
+    batch = open_batch(batch_dir, dialect)
+    return {name: table_file.rows for name, table_file in batch.tables.items()}

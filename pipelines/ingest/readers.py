@@ -18,11 +18,24 @@ import polars as pl
 
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.tables import Table
-from pipelines.ingest.encoding import python_codec, utf8_copy
+from pipelines.ingest.encoding import (
+    UndecodableBytes,
+    decode_or_locate,
+    line_start_offset,
+    python_codec,
+    utf8_copy,
+)
+from pipelines.ingest.files import (
+    UnsafeFile,
+    check_xlsx_expansion,
+    max_file_bytes,
+    open_regular,
+)
 from pipelines.ingest.header import HeaderMapping, map_header
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 FIRST_DATA_LINE = {".csv": 2, ".xlsx": 2, ".parquet": 0}
+MAX_HEADER_BYTES = 1 << 20  # a header line longer than this is not a contract header
 
 
 class UnreadableFile(Exception):
@@ -45,7 +58,7 @@ class TableFile:
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with open_regular(path) as f:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -54,9 +67,13 @@ def file_sha256(path: Path) -> str:
 def read_table_file(path: Path, table: Table, dialect: Dialect,
                     reader: duckdb.DuckDBPyConnection | None = None) -> TableFile:
     """Read `path` as text with the dialect; raises UnreadableFile. `reader` is an in-memory
-    DuckDB connection to reuse for CSV files (one is opened when absent)."""
+    DuckDB connection to reuse for CSV files (one is opened when absent).
+
+    Only a regular file under the size cap is opened (files.py); an XLSX is refused before
+    parsing when it expands beyond its cap."""
     suffix = path.suffix.lower()
     try:
+        open_regular(path, max_file_bytes(suffix)).close()
         if suffix == ".csv":
             if reader is None:
                 with duckdb.connect() as own:
@@ -66,11 +83,14 @@ def read_table_file(path: Path, table: Table, dialect: Dialect,
         elif suffix == ".parquet":
             names, raw = _read_parquet(path, dialect)
         elif suffix == ".xlsx":
+            check_xlsx_expansion(path)
             names, raw = _read_xlsx(path, dialect)
         else:
             raise UnreadableFile(f"unsupported format {suffix}")
-    except UnreadableFile:
+    except (UnreadableFile, UnsafeFile):
         raise
+    except UndecodableBytes as exc:
+        raise UnreadableFile(str(exc)) from None
     except Exception as exc:  # any reader failure, without its message (see UnreadableFile)
         raise UnreadableFile(type(exc).__name__) from None
     header = map_header(names, table, dialect, path.name)
@@ -96,27 +116,68 @@ def _to_contract_frame(raw: pl.DataFrame, names: tuple[str, ...], table: Table, 
 
 def _read_csv(path: Path, dialect: Dialect,
               con: duckdb.DuckDBPyConnection) -> tuple[list[str], pl.DataFrame]:
-    with path.open("r", encoding=python_codec(dialect.encoding), newline="") as f:
-        names = next(csv.reader(f, delimiter=dialect.delimiter), [])
+    codec = python_codec(dialect.encoding)
+    with open_regular(path) as f:
+        first = f.readline(MAX_HEADER_BYTES)
+    names = next(csv.reader([decode_or_locate(first, codec, dialect.encoding).rstrip("\r\n")],
+                            delimiter=dialect.delimiter), [])
     if not names:
         raise UnreadableFile("empty file")
     positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
-    with utf8_copy(path, dialect.encoding) as utf8_path:
-        frame = con.execute(
-            "SELECT * FROM read_csv($path, delim = $delim, quote = '\"', escape = '\"', "
-            "header = true, auto_detect = false, columns = $columns, strict_mode = true)",
-            {"path": str(utf8_path), "delim": dialect.delimiter, "columns": positional},
-        ).pl()
+    with utf8_copy(path, dialect.encoding, opener=open_regular) as utf8_path:
+        query = ("SELECT {select} FROM read_csv($path, delim = $delim, quote = '\"', "
+                 "escape = '\"', "
+                 "header = true, auto_detect = false, columns = $columns, strict_mode = true"
+                 "{extra})")
+        params = {"path": str(utf8_path), "delim": dialect.delimiter, "columns": positional}
+        try:
+            frame = con.execute(query.format(select="*", extra=""), params).pl()
+        except duckdb.Error:
+            raise UnreadableFile(_locate_csv_error(con, query, params, path, utf8_path,
+                                                   names)) from None
     return names, frame
 
 
+def _locate_csv_error(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path,
+                      utf8_path: Path, names: list[str]) -> str:
+    """Line, byte offset and kind of the first unreadable row, from DuckDB's rejects table
+    (its error message quotes the line, which may hold data: never shown)."""
+    try:
+        # Every column is touched, or projection pushdown skips the bad value.
+        con.execute(query.format(select="max(hash(COLUMNS(*)))",
+                                 extra=", store_rejects = true, rejects_table = "
+                                 "'oligo_reject_errors', rejects_scan = 'oligo_reject_scans'"),
+                    params).fetchall()
+        row = con.execute("SELECT line, byte_position, column_name, error_type "
+                          "FROM oligo_reject_errors ORDER BY line, byte_position "
+                          "LIMIT 1").fetchone()
+    except duckdb.Error:
+        row = None
+    finally:
+        for table in ("oligo_reject_errors", "oligo_reject_scans"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    if row is None:
+        return "the CSV reader stopped (no line located)"
+    line, byte_position, column, error_type = row
+    if utf8_path != path:  # converted copy: give the offset of the line in the original
+        with open_regular(path) as original:
+            byte_position = line_start_offset(original, int(line))
+    where = f"column {names[int(column[1:])]}" if column and column[1:].isdigit() \
+        and int(column[1:]) < len(names) else "the row"
+    return (f"line {line}, byte offset {byte_position}: {str(error_type).lower()} "
+            f"({where})")
+
+
 def _read_parquet(path: Path, dialect: Dialect) -> tuple[list[str], pl.DataFrame]:
-    frame = pl.read_parquet(path)
+    with open_regular(path) as handle:
+        frame = pl.read_parquet(handle)
     return frame.columns, frame.select(_as_dialect_text(frame, dialect))
 
 
 def _read_xlsx(path: Path, dialect: Dialect) -> tuple[list[str], pl.DataFrame]:
-    frame = pl.read_excel(path, engine="calamine", sheet_id=1, infer_schema_length=0)
+    with open_regular(path) as handle:
+        frame = pl.read_excel(handle.read(), engine="calamine", sheet_id=1,
+                              infer_schema_length=0)
     # Date cells come out as "YYYY-MM-DD 00:00:00": write them as the dialect would.
     midnight = r"^\d{4}-\d{2}-\d{2} 00:00:00$"
     return frame.columns, frame.select(

@@ -12,6 +12,7 @@ import polars as pl
 
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.rules import QUARANTINE_RATE_THRESHOLD
+from pipelines.contract.tables import TABLES
 from pipelines.ingest.batch import open_batch
 from pipelines.ingest.defects import BatchDefect
 from pipelines.ingest.load import load_raw_tables
@@ -63,3 +64,30 @@ def validate_batch(batch_dir: Path, dialect: Dialect,
         ).pl()
     report.batch_defects.extend(report.summary.batch_defects)
     return report
+
+
+# Rules whose rows follow from another defect (a quarantined parent, a parent table not
+# loaded): one line per cause with a count and the first keys, never one line per row.
+CASCADE_RULES = ("parent_quarantined", "orphan_reference")
+FIRST_KEYS = 3
+
+
+def cascade_summary(row_defects: pl.DataFrame) -> pl.DataFrame:
+    """One row per (file, column, rule) of the cascade rules: rows, first rows and keys."""
+    return (
+        row_defects.filter(pl.col("rule_id").is_in(CASCADE_RULES))
+        .sort("row_number")
+        .group_by("table_name", "file", "column_name", "rule_id", "reason",
+                  maintain_order=True)
+        .agg(pl.len().alias("rows"),
+             pl.col("row_number").head(FIRST_KEYS).alias("first_rows"),
+             pl.col("record_key").head(FIRST_KEYS).alias("first_keys"))
+        .sort("table_name", "column_name", "rule_id")
+    )
+
+
+def unloaded_tables(report: ValidationReport) -> set[str]:
+    """Tables delivered but not loaded (a batch defect refused their file)."""
+    files = {d.file for d in report.batch_defects if d.file}
+    return {t.name for t in TABLES if report.rows_read.get(t.name, 0) == 0
+            and any(f.split(".")[0] == t.name for f in files)}

@@ -78,3 +78,16 @@ def test_bad_batch_id_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "not a batch id" in capsys.readouterr().err
     assert main(["sql", "SELECT 1", "--batch", "absent"]) == 2
     assert "no published database" in capsys.readouterr().err
+
+
+def test_import_database_is_refused_without_reading_the_folder(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "some_dir"
+    folder.mkdir()
+    (folder / "schema.sql").write_text("CREATE TABLE text_of_schema_sql_0815 (a INT);")
+    (folder / "load.sql").write_text("")
+    assert main(["sql", f"IMPORT DATABASE '{folder}'"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("oligo sql: refused: ") and "text_of_schema_sql_0815" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -342,11 +342,15 @@ def write_published(target: Path, frames: dict[str, pl.DataFrame], batch_id: str
             "? AS contract_version, ? AS code_version, ? AS parameter_set, "
             "? AS parameters_json, ?::TIMESTAMP AS published_at",
             [batch_id, cutoff, "1", "0.1.0+fixture", "default", json.dumps({}),
-             dt.datetime(cutoff.year, cutoff.month, cutoff.day) + dt.timedelta(days=3)],
+             _published_at(cutoff)],
         )
 
 
-def write_ops(target: Path, runs: list[dict]) -> None:
+def _published_at(cutoff: dt.date) -> dt.datetime:
+    return dt.datetime(cutoff.year, cutoff.month, cutoff.day) + dt.timedelta(days=3)
+
+
+def write_ops(target: Path, runs: list[dict], batches: list[tuple] = ()) -> None:
     """published/ops.duckdb with `ops.runs` (and empty companions) as the runner leaves it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written under another name: a file named ops.duckdb makes `ops.` ambiguous (catalog).
@@ -362,6 +366,8 @@ def write_ops(target: Path, runs: list[dict]) -> None:
         con.execute("CREATE TABLE ops.batches (batch_id VARCHAR, data_cutoff_date DATE, "
                     "published_at TIMESTAMP, status VARCHAR)")
         con.execute("CREATE TABLE dq.check_results (check_name VARCHAR, passed BOOLEAN)")
+        for batch in batches:  # (batch_id, cut-off, published_at): frozen files are offered
+            con.execute("INSERT INTO ops.batches VALUES (?, ?, ?, 'published')", list(batch))
         for run in runs:
             con.execute(
                 "INSERT INTO ops.runs VALUES (?, ?, ?, ?, ?, ?)",
@@ -388,6 +394,7 @@ def build_warehouse(
     write_published(where.batch_snapshot(batch_id), frames, batch_id, cutoff)
     start = dt.datetime(2026, 7, 3, 2, 0)
     runs = []
+    batches = [(batch_id, cutoff, _published_at(cutoff))]
     if frozen_older:
         older_cutoff = dt.date(2025, 12, 31)
         older_id = "fixture-2025-12-31"
@@ -397,6 +404,7 @@ def build_warehouse(
             older_id,
             older_cutoff,
         )
+        batches.append((older_id, older_cutoff, _published_at(older_cutoff)))
         runs.append(dict(run_id="r1", batch_id=older_id, started_at=start - 180 * DAY,
                          finished_at=start - 180 * DAY, status="published", message="published"))
     runs.append(dict(run_id="r2", batch_id=batch_id, started_at=start, finished_at=start,
@@ -406,7 +414,7 @@ def build_warehouse(
         runs.append(dict(run_id="r3", batch_id="fixture-2026-09-30",
                          started_at=start + 90 * DAY, finished_at=start + 90 * DAY,
                          status=status, message=message))
-    write_ops(where.ops, runs)
+    write_ops(where.ops, runs, batches)
     return FixtureWarehouse(home=Path(home), batch_id=batch_id, cutoff=cutoff, frames=frames)
 
 

@@ -155,4 +155,7 @@ def build_published(home: Path, seed: int = 7) -> dict[str, Path]:
             [BATCH_ID],
         )
         con.execute("CREATE TABLE ops.dq.check_results AS SELECT 'c1' AS check_name, true AS passed")
+        # The frozen file is offered to readers once ops records its publication.
+        con.execute("CREATE TABLE ops.ops.batches AS SELECT ? AS batch_id, "
+                    "TIMESTAMP '2026-11-01 00:00:00' AS published_at", [BATCH_ID])
     return {"current": current, "frozen": frozen, "ops": ops}
