@@ -108,8 +108,8 @@ RULES: dict[str, Rule] = {
         _r("file_too_large", B, "conformance", "value",
            "a file is above its size cap (for XLSX also uncompressed); it is not parsed"),
         _r("cutoff_implausible", B, "plausibility", "temporal",
-           "the manifest's data cut-off is in the future or before the newest dated event "
-           "of the batch"),
+           "the manifest's data cut-off is in the future or before more than 1 % of the "
+           "batch's dates"),
         _r("missing_required_column", B, "completeness", "atemporal",
            "a required column is missing from the file's header"),
         _r("unknown_column", B, "conformance", "value",

@@ -196,9 +196,17 @@ def _check_manifest_files(batch: Batch, files: dict[str, Path]) -> None:
                                              f"{table_file.rows}"))
 
 
+# A registry export may carry a few rows entered after its cut-off (late data entry): they
+# are counted by the `after_cutoff` check and never used (docs/clinical-rules.md section 6).
+# A cut-off that many dated values pass is a wrong cut-off (a mistyped year, say): refused.
+MAX_SHARE_AFTER_CUTOFF = 0.01
+MIN_ROWS_AFTER_CUTOFF_TO_REFUSE = 10  # a tiny batch's one late patient is not a wrong cut-off
+
+
 def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect]:
-    """A manifest cut-off in the future, or before the newest complete date of the batch,
-    would censor wrongly and pin `current` (registry-export.md section 1): refused."""
+    """A manifest cut-off in the future, or before more than MAX_SHARE_AFTER_CUTOFF of the
+    batch's complete dates (and at least MIN_ROWS_AFTER_CUTOFF_TO_REFUSE of them), would censor wrongly and pin `current` (registry-export.md
+    section 1): refused."""
     cutoff = batch.data_cutoff_date
     if cutoff is None:
         return []
@@ -206,30 +214,38 @@ def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect
     if cutoff > today:
         return [BatchDefect("cutoff_implausible", MANIFEST, "data_cutoff_date",
                             f"{cutoff.isoformat()} is in the future")]
-    later = _dates_after(batch, cutoff)
-    if not later:
+    later, dated = _dates_after(batch, cutoff)
+    after = sum(n for _, n in later)
+    if after < MIN_ROWS_AFTER_CUTOFF_TO_REFUSE or after <= MAX_SHARE_AFTER_CUTOFF * dated:
         return []
     listed = ", ".join(f"{where}: {n} rows" for where, n in later[:5])
     return [BatchDefect("cutoff_implausible", MANIFEST, "data_cutoff_date",
-                        f"{cutoff.isoformat()} is before dated events ({listed})")]
+                        f"{cutoff.isoformat()} is before {after:,} of {dated:,} complete "
+                        f"dates ({listed}); at most {MAX_SHARE_AFTER_CUTOFF:.0%} may follow it")]
 
 
-def _dates_after(batch: Batch, cutoff: dt.date) -> list[tuple[str, int]]:
-    """(table.column, rows) with a complete date after the cut-off, most rows first."""
+def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], int]:
+    """((table.column, rows) with a complete date after the cut-off, most rows first;
+    the number of complete dates in the batch)."""
     found = []
+    dated = 0
     for table_name, table_file in batch.tables.items():
         if table_file.frame is None:
             continue
         columns = [c.name for c in TABLES_BY_NAME[table_name].columns if c.type == "date"]
         if not columns:
             continue
+        parsed = [pl.col(c).str.strip_chars().str.to_date(batch.dialect.date_format,
+                                                           strict=False) for c in columns]
         counts = table_file.frame.select(
-            (pl.col(c).str.strip_chars().str.to_date(batch.dialect.date_format, strict=False)
-             > cutoff).sum().alias(c)
-            for c in columns
+            [(d > cutoff).sum().alias(f"after:{c}") for d, c in zip(parsed, columns, strict=True)]
+            + [d.is_not_null().sum().alias(f"all:{c}") for d, c in zip(parsed, columns,
+                                                                      strict=True)]
         ).row(0, named=True)
-        found += [(f"{table_name}.{c}", int(n)) for c, n in counts.items() if n]
-    return sorted(found, key=lambda item: (-item[1], item[0]))
+        found += [(f"{table_name}.{c}", int(counts[f"after:{c}"])) for c in columns
+                  if counts[f"after:{c}"]]
+        dated += sum(int(counts[f"all:{c}"]) for c in columns)
+    return sorted(found, key=lambda item: (-item[1], item[0])), dated
 
 
 def rows_read_per_table(batch_dir: Path, dialect: Dialect) -> dict[str, int]:

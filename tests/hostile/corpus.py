@@ -266,7 +266,7 @@ CASES: list[Case] = [
     Case("cutoff_far_future", _cutoff("9999-12-31"), "refused", "cutoff_implausible",
          "in the future"),
     Case("cutoff_before_events", _cutoff("2020-01-01"), "refused", "cutoff_implausible",
-         "before dated events"),
+         "complete dates"),
     Case("checksum_mismatch_kept", lambda b, o: (b / "patients.csv").write_bytes(
         (b / "patients.csv").read_bytes().replace(b"CTR04", b"CTR05", 1)), "refused",
         "manifest_checksum"),
