@@ -72,6 +72,16 @@ _PHONE_WRITTEN = re.compile(
 )
 
 
+_WHOLE_NUMBER = re.compile(r"^\s*\+?[0-9 .\-/()]{8,24}\s*$")
+
+
+def _valid_in(number: str, region: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(number, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def _compact(run: str) -> str:
     return _SEPARATORS.sub("", run).lstrip("+").upper()
 
@@ -113,6 +123,8 @@ def has_phone_number(value: str) -> bool:
     if not _PHONE_WRITTEN.search(value):
         return False
     international = re.sub(r"(?:^|(?<=[^0-9]))00(?=[1-9])", "+", value)
+    if _WHOLE_NUMBER.match(international):  # the value is one number: parse, do not scan
+        return any(_valid_in(international, region) for region in PHONE_REGIONS)
     for region in PHONE_REGIONS:
         for match in phonenumbers.PhoneNumberMatcher(international, region):
             if phonenumbers.is_valid_number(match.number):

@@ -115,10 +115,16 @@ DATE_COLUMNS = frozenset(c.name for t in TABLES for c in t.columns if c.type == 
 ID_COLUMNS = frozenset(c.name for t in TABLES for c in t.columns
                        if c.type == "text" and (c.references is not None or c.name in t.key))
 YEAR_COLUMNS = frozenset({"birth_year"})
-# A weakly checked number (NHS, BSN, bare SSN) in a column mostly made of same-length digit
+# A weakly checked number (NHS, BSN) in a column mostly made of same-length digit
 # strings is a registry code unless most of them pass the check (chance: about 1 in 11).
 NUMERIC_COLUMN_SHARE = 0.5
 WEAK_PASS_SHARE = 0.5
+
+
+# Registry-style ids and codes ("P0000001", "P0000001-I12", "CTR01", "C341"): letters then at
+# most eight digits, an optional short suffix. None of the kinds above has this shape, so
+# these values (most of an id column) skip the other patterns.
+PLAIN_ID = r"^[A-Za-z]{1,6}[0-9]{1,8}(?:[-_][A-Za-z]{1,3}[0-9]{0,3})?$"
 
 
 def _content_patterns(column: str) -> dict[str, str]:
@@ -153,12 +159,6 @@ def _weak_numbers(column: str, values: list[str], distinct: pl.Series) -> dict[s
             for kind in hits[v]:
                 found.setdefault(kind, []).append(v)
     return found
-
-
-# Registry-style ids and codes ("P0000001", "P0000001-I12", "CTR01", "C341"): letters then at
-# most eight digits, an optional short suffix. None of the kinds above has this shape, so
-# these values (most of an id column) skip the other patterns.
-PLAIN_ID = r"^[A-Za-z]{1,6}[0-9]{1,8}(?:[-_][A-Za-z]{1,3}[0-9]{0,3})?$"
 
 
 def identifier_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:

@@ -283,3 +283,35 @@ def test_widespread_progression_censored_at_last_contact_before_last_exam():
 def test_pfs_death_window_from_the_origin_when_no_exam_follows_it(death, pfs_event):
     row = _episode(death=death)
     assert (row["pfs_days"], row["pfs_event"]) == ((death, 1) if pfs_event else (0, 0))
+
+
+# --- 5. cohort attrition -------------------------------------------------------------------
+
+def test_attrition_starts_with_the_opt_outs_and_reconciles():
+    from pipelines.clinical.episodes import derive_episodes
+
+    s = staging(patients=[{"patient_id": p} for p in ("p1", "p2")],
+                primary_tumors=[_primary("t1", "2024-01-10"),
+                                _primary("t2", "2024-01-10", "8041/3", patient_id="p2")],
+                metastases=[lesion("L1", "2024-01-12")])
+    a = derive_episodes(s, n_opted_out=3)["cohort_attrition"].collect()
+    assert a["step"][:2].to_list() == ["registry_patients", "excluded_opt_out"]
+    assert a["remaining"][:2].to_list() == [5, 2] and a["excluded"][:2].to_list() == [0, 3]
+    assert (a["remaining"][1:] == (a["remaining"].shift(1) - a["excluded"])[1:]).all()
+    excluded = dict(zip(a["step"], a["excluded"], strict=True))
+    assert excluded["excluded_sclc"] == 1 and a["remaining"][-1] <= 1
+    assert a["reason"].null_count() == 0
+
+
+def test_opted_out_patients_read_from_the_ingest_table():
+    import duckdb
+
+    from pipelines.assets.clinical import opted_out_patients
+
+    with duckdb.connect() as con:
+        assert opted_out_patients(con, "b1") == 0  # an older warehouse: no table
+        con.execute("create schema raw")
+        con.execute("create table raw.opt_out_exclusions (batch_id varchar, "
+                    "n_patients_excluded bigint)")
+        con.execute("insert into raw.opt_out_exclusions values ('b1', 4), ('b0', 9)")
+        assert opted_out_patients(con, "b1") == 4

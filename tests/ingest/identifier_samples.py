@@ -10,6 +10,7 @@ from pipelines.contract.tables import TABLES_BY_NAME
 # kind -> (value, words of the refusal's "look like ..." detail)
 SAMPLES: dict[str, tuple[str, str]] = {
     "name": ("Jean-Baptiste POQUELIN", "a person's name"),
+    "name, title case": ("Jean-Baptiste Poquelin", "a person's name"),
     "name, last first": ("Poquelin, Jean-Baptiste", "a person's name"),
     "name, particle": ("Ludwig van Beethoven", "a person's name"),
     "title": ("Mme Durand", "a person's title and name"),
