@@ -13,6 +13,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.contract.dialects import dialect
 from pipelines.ingest.validate import validate_batch
+from tests.pipeline.helpers import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +58,7 @@ def test_expected_outcome_is_one_line_and_debug_shows_the_traceback(tmp_path):
     (home / "exports" / "b1").mkdir(parents=True)
     (home / "exports" / "b1" / "patients.csv").write_text("patient_id\n")
     (home / "warehouse.duckdb").write_bytes(os.urandom(64 * 1024))  # not a database
-    env = dict(os.environ, OLIGO_HOME=str(home))
+    env = dict(os.environ, OLIGO_HOME=str(home), OLIGO_PSEUDONYM_SECRET=SECRET)
     plain = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--batch", "b1"],
                            env=env, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert plain.returncode == 2
