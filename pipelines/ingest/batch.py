@@ -196,9 +196,15 @@ def _check_manifest_files(batch: Batch, files: dict[str, Path]) -> None:
                                              f"{table_file.rows}"))
 
 
+# The dates that bound a patient's follow-up (docs/data-dictionary.md: last_contact_date is
+# the last date known alive, or the death date). Any other event dated after them is a
+# row-level implausibility (imaging_after_last_contact...), not a wrong cut-off.
+FOLLOW_UP_END_COLUMNS = {"patients": ("last_contact_date", "death_date")}
+
+
 def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect]:
-    """A manifest cut-off in the future, or before the newest complete date of the batch,
-    would censor wrongly and pin `current` (registry-export.md section 1): refused."""
+    """A manifest cut-off in the future, or before the newest event of the batch (the latest
+    last contact or death), would censor wrongly and pin `current`: refused."""
     cutoff = batch.data_cutoff_date
     if cutoff is None:
         return []
@@ -209,19 +215,17 @@ def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect
     later = _dates_after(batch, cutoff)
     if not later:
         return []
-    listed = ", ".join(f"{where}: {n} rows" for where, n in later[:5])
+    listed = ", ".join(f"{where}: {n} rows" for where, n in later)
     return [BatchDefect("cutoff_implausible", MANIFEST, "data_cutoff_date",
-                        f"{cutoff.isoformat()} is before dated events ({listed})")]
+                        f"{cutoff.isoformat()} is before the newest events ({listed})")]
 
 
 def _dates_after(batch: Batch, cutoff: dt.date) -> list[tuple[str, int]]:
-    """(table.column, rows) with a complete date after the cut-off, most rows first."""
+    """(table.column, rows) of follow-up end dates after the cut-off, most rows first."""
     found = []
-    for table_name, table_file in batch.tables.items():
-        if table_file.frame is None:
-            continue
-        columns = [c.name for c in TABLES_BY_NAME[table_name].columns if c.type == "date"]
-        if not columns:
+    for table_name, columns in FOLLOW_UP_END_COLUMNS.items():
+        table_file = batch.tables.get(table_name)
+        if table_file is None or table_file.frame is None:
             continue
         counts = table_file.frame.select(
             (pl.col(c).str.strip_chars().str.to_date(batch.dialect.date_format, strict=False)
