@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.publish import offered_snapshots
+from pipelines.run_lock import run_lock
 from pipelines.settings import paths
 from tests.faults.helpers import (
     LATER,
@@ -169,27 +170,34 @@ def test_missing_warehouse_is_one_line_and_rebuild_restores_it(home):
                  "WHERE published_at IS NOT NULL") == [(1,)]
 
 
-@pytest.mark.parametrize("hostile", ["fifo", "symlink_out", "future_cutoff"])
-def test_hostile_delivery_through_run_is_refused_quickly_with_counts(home, hostile):
+def test_hostile_delivery_through_run_is_refused_at_once_with_counts(home):
+    """A named pipe, a link out of the folder and a 9999-12-31 cut-off in one delivery."""
     before = marts_bytes()
-    batch = later_batch(home, cutoff="9999-12-31" if hostile == "future_cutoff" else LATER)
-    if hostile == "fifo":
-        (batch / "imaging.csv").unlink()
-        os.mkfifo(batch / "imaging.csv")
-    elif hostile == "symlink_out":
-        outside = home.parent / "outside.csv"
-        shutil.copy(batch / "patients.csv", outside)
-        (batch / "patients.csv").unlink()
-        (batch / "patients.csv").symlink_to(outside)
-    proc = oligo("run", "--batch", LATER, timeout=30)  # a pipe once blocked this forever
+    batch = later_batch(home, cutoff="9999-12-31")
+    (batch / "imaging.csv").unlink()
+    os.mkfifo(batch / "imaging.csv")  # this once blocked `oligo run` forever, holding the lock
+    outside = home.parent / "outside.csv"
+    shutil.copy(batch / "toxicities.csv", outside)
+    (batch / "toxicities.csv").unlink()
+    (batch / "toxicities.csv").symlink_to(outside)
+    proc = oligo("run", "--batch", LATER, timeout=240)  # a hang would fail here too
     out = clean_report(proc)
     assert proc.returncode == 1 and "refused" in out
     run_id, status, message = latest_run()
     assert status == "refused"
-    expected = "cutoff_implausible" if hostile == "future_cutoff" else "unsafe_file"
-    assert expected in message
+    assert "imaging.csv: unsafe_file" in message and "named pipe" in message
+    assert "toxicities.csv: unsafe_file" in message and "outside the batch folder" in message
+    assert "cutoff_implausible" in message and "in the future" in message
+    [(seconds,)] = query(paths().ops, "SELECT duration_seconds FROM ops.ops.run_steps "
+                         "WHERE run_id = ? AND step = 'raw_tables'", [run_id])
+    assert seconds < 30  # refused at once, nothing read from the pipe
     assert reconciled(run_id)  # refused runs record their counts, nothing loaded
+    counts = dict(query(paths().ops, "SELECT table_name, rows_refused FROM ops.ops.table_counts "
+                        "WHERE run_id = ?", [run_id]))
+    assert "imaging" not in counts and counts["patients"] == 80
     assert marts_bytes() == before and no_temporaries()
+    with run_lock(paths().lock_file):  # the lock was released
+        pass
 
 
 def test_batch_ids_leaving_exports_are_refused(home, tmp_path):

@@ -267,6 +267,9 @@ CASES: list[Case] = [
          "in the future"),
     Case("cutoff_before_events", _cutoff("2020-01-01"), "refused", "cutoff_implausible",
          "complete dates"),
+    Case("one_exam_after_cutoff_is_a_row_matter", _edit("imaging", lambda ls: ls[:1] + [
+        ",".join(f if i != 2 else "2026-11-15" for i, f in enumerate(ls[1].split(",")))]
+        + ls[2:]), "accepted"),
     Case("checksum_mismatch_kept", lambda b, o: (b / "patients.csv").write_bytes(
         (b / "patients.csv").read_bytes().replace(b"CTR04", b"CTR05", 1)), "refused",
         "manifest_checksum"),
