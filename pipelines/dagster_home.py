@@ -3,7 +3,9 @@
 Every project command that talks to Dagster (`oligo run`, `oligo demo`, the tests) sets
 `DAGSTER_HOME` here first, so runs, sensor cursors and the UI share one history. The
 `dagster.yaml` written here turns telemetry off, runs one run at a time from the queue,
-turns on run monitoring, and purges the sensor's skipped ticks after a day. A dagster.yaml
+turns on run monitoring, purges the sensor's skipped ticks after a day, and captures no
+stdout/stderr per run (two `tail` processes a run; the event log keeps every message and
+error). A dagster.yaml
 without the first line below is the operator's own (say, PostgreSQL storage) and is kept.
 """
 
@@ -22,6 +24,9 @@ DAGSTER_YAML = MANAGED + """telemetry:
 run_queue:
   max_concurrent_runs: 1
   dequeue_interval_seconds: 2
+compute_logs:
+  module: dagster._core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
 run_monitoring:
   enabled: true
   start_timeout_seconds: 180

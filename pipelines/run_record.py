@@ -75,6 +75,7 @@ def recorded_run(context: dg.InitResourceContext, warehouse: Path, lock_file: Pa
                                [run.run_id]).fetchone():
                 start_run(con, run.run_id, batch_id, run_parameters(run).parameter_set,
                           code_version())
+            refresh_ops_snapshot(con)  # `oligo status` and the dashboards see it running
         try:
             yield
         finally:
