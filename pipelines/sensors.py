@@ -104,6 +104,9 @@ def failure_report(run: dg.DagsterRun, dagster_message: str) -> dict:
 
 @dg.run_failure_sensor(
     name="run_failure_report",
+    # `oligo run` executes in-process: its runs carry no code-location origin and would be
+    # missed otherwise. This instance serves this one code location.
+    monitor_all_code_locations=True,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     description="A failed run: completes its run report (ops.runs, published/ops.duckdb) "
