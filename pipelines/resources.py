@@ -75,15 +75,14 @@ class Warehouse(dg.ConfigurableResource):
 
 class RegistrySource(dg.ConfigurableResource):
     """Where batches arrive, how this source writes its files (its dialect), the
-    pseudonymisation secret, demo mode, and whether a changed delivery may replace a
-    published batch."""
+    pseudonymisation secret and demo mode. (A replace is asked for with the run tag
+    `oligo/replace=true`: run config given for this resource would reset the EnvVar fields.)"""
 
     exports_dir: str = ""  # empty: <OLIGO_HOME>/exports
     dialect: str = "default"
     pseudonym_secret: str = ""
     pseudonym_secret_file: str = ""
     demo_mode: str = "false"  # "true" allows the announced demo pseudonym secret
-    replace: bool = False  # a changed delivery under a published id replaces it
 
     def exports(self) -> Path:
         return Path(self.exports_dir) if self.exports_dir else paths().exports

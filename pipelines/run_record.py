@@ -32,6 +32,7 @@ from pipelines.settings import paths
 
 BATCH_TAG = "oligo/batch_id"
 PARTITION_TAG = "dagster/partition"
+REPLACE_TAG = "oligo/replace"  # "true": a changed delivery replaces the published batch
 PUBLISH_KEY = dg.AssetKey(["published", "snapshot"])
 STALE_MESSAGE = ("the run stopped without finishing (process killed or machine stopped); "
                  "marked failed when run {run_id} started. Nothing it wrote was published; "
@@ -47,6 +48,10 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def wants_replace(run: dg.DagsterRun) -> bool:
+    return run.tags.get(REPLACE_TAG, "").strip().lower() in ("1", "true", "yes")
 
 
 def batch_of(run: dg.DagsterRun) -> str | None:

@@ -19,7 +19,7 @@ from pipelines.dagster_home import dagster_instance
 from pipelines.delivery import discover_batches
 from pipelines.resources import DEMO_ENV, SECRET_ENV, SECRET_FILE_ENV, declare_environment_defaults
 from pipelines.run_lock import run_lock
-from pipelines.run_record import BATCH_TAG
+from pipelines.run_record import BATCH_TAG, REPLACE_TAG
 from pipelines.settings import paths
 
 JOB_NAME = "process_batch"
@@ -76,10 +76,9 @@ def _skipped(batch_id: str) -> RunOutcome:
                       "identical batch already published; no run started")
 
 
-def run_config(exports_dir: Path, replace: bool, overrides: dict, dialect: str,
-               demo_mode: bool) -> dict:
+def run_config(exports_dir: Path, overrides: dict, dialect: str, demo_mode: bool) -> dict:
     # Run config replaces the resource's EnvVar defaults: name the variables again.
-    registry = {"exports_dir": str(exports_dir), "dialect": dialect, "replace": replace,
+    registry = {"exports_dir": str(exports_dir), "dialect": dialect,
                 "pseudonym_secret": {"env": SECRET_ENV},
                 "pseudonym_secret_file": {"env": SECRET_FILE_ENV},
                 "demo_mode": "true" if demo_mode else {"env": DEMO_ENV}}
@@ -103,9 +102,10 @@ def _run_one(exports_dir, batch_id, replace, overrides, dialect, demo_mode) -> R
     if not instance.has_dynamic_partition("batches", batch_id):
         instance.add_dynamic_partitions("batches", [batch_id])
     result = defs.resolve_job_def(JOB_NAME).execute_in_process(
-        run_config=run_config(exports_dir, replace, overrides, dialect, demo_mode),
+        run_config=run_config(exports_dir, overrides, dialect, demo_mode),
         instance=instance, partition_key=batch_id, raise_on_error=False,
-        tags={BATCH_TAG: batch_id, "oligo/launched_by": "oligo run"},
+        tags={BATCH_TAG: batch_id, "oligo/launched_by": "oligo run",
+              **({REPLACE_TAG: "true"} if replace else {})},
     )
     return read_outcome(result.run_id, batch_id)
 

@@ -4,7 +4,8 @@ It decides whether the batch needs a run at all, and every launch path passes it
 sensor, the UI, `oligo run`):
 - an identical delivery already published with the same parameters: `unchanged`, nothing
   downstream runs (the asset yields nothing, so Dagster skips the rest of the run);
-- the same batch id with other content: `refused`, unless the run asks for a replace;
+- the same batch id with other content: `refused`, unless the run asks for a replace (run
+  tag `oligo/replace=true`, which `oligo run --replace` sets);
 - otherwise the batch is registered (`ops.batches`, status loading) and the run goes on.
 It also checks, before anything is read, that a pseudonymisation secret is configured.
 """
@@ -21,6 +22,7 @@ from pipelines.assets.partitions import BATCHES
 from pipelines.delivery import batch_signature, delivered_files
 from pipelines.ops_store import batch_row, ensure_ops_schema, finish_run, now, upsert_batch
 from pipelines.resources import ClinicalSettings, RegistrySource, Warehouse
+from pipelines.run_record import wants_replace
 from pipelines.settings import paths
 
 DELIVERY_KEY = dg.AssetKey(["ops", "delivery"])
@@ -95,8 +97,8 @@ def delivery(
         snapshot = frozen_snapshot(batch_id, params.parameter_set)
         same_parameters = bool(existing and existing.get("published_at")) and (
             published_parameter_set(snapshot) == params.parameter_set)
-        decision, message = decide(existing, signature, same_parameters, registry.replace,
-                                   batch_id)
+        decision, message = decide(existing, signature, same_parameters,
+                                   wants_replace(context.run), batch_id)
         if decision != "load":
             finish_run(con, run_id, decision, message, dagster_run_id=run_id)
             context.log.info(f"batch {batch_id}: {decision} - {message}")

@@ -3,7 +3,7 @@ when the batch is the latest by cut-off, swapped in as `current`.
 
 A frozen file is written once: a later materialisation of the same batch and parameter set
 (from the UI, say) keeps it, unless the run asks for a replace (`oligo run --replace`, or
-`replace: true` in the registry resource's config). Table and column comments are rendered
+the run tag `oligo/replace=true` in the UI). Table and column comments are rendered
 from the run's clinical parameters (pipelines/marts_catalog.py)."""
 
 import shutil
@@ -24,7 +24,8 @@ from pipelines.publish import (
     temporary_path,
     write_database_copy,
 )
-from pipelines.resources import ClinicalSettings, RegistrySource, Warehouse
+from pipelines.resources import ClinicalSettings, Warehouse
+from pipelines.run_record import wants_replace
 from pipelines.settings import paths
 
 PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
@@ -50,7 +51,6 @@ def published_snapshot(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
-    registry: RegistrySource,
 ) -> dg.MaterializeResult:
     batch_id = context.partition_key
     params = clinical_settings.parameters()
@@ -72,7 +72,7 @@ def published_snapshot(
         is_sensitivity = params.parameter_set != "default"
         target = (where.sensitivity_snapshot(batch_id, params.parameter_set) if is_sensitivity
                   else where.batch_snapshot(batch_id))
-        if target.exists() and not registry.replace:
+        if target.exists() and not wants_replace(context.run):
             context.log.info(f"{target.name} was published before: kept (replace to rewrite)")
             return dg.MaterializeResult(metadata={
                 "batch_id": batch_id, "frozen_file": str(target), "frozen_file_kept": True,
