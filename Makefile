@@ -19,6 +19,7 @@ DEMO_PATIENTS ?= 5000
 DEMO_SEED ?= 1
 DEMO_BATCH ?= demo-2026-10-31
 DEMO_PORT ?= 8501
+DEMO_DAGSTER_PORT ?= 3000
 
 .PHONY: demo test env browser lint bench clean dictionary
 
@@ -50,8 +51,9 @@ lint: env
 dictionary: env
 	$(BIN)/oligo dictionary --out docs/data-dictionary.md
 
+# Dashboards and the Dagster UI (webserver + daemon, loopback); Ctrl-C stops both.
 demo: env
-	$(BIN)/oligo demo --patients $(DEMO_PATIENTS) --seed $(DEMO_SEED) --batch-id $(DEMO_BATCH) --port $(DEMO_PORT)
+	$(BIN)/oligo demo --patients $(DEMO_PATIENTS) --seed $(DEMO_SEED) --batch-id $(DEMO_BATCH) --port $(DEMO_PORT) --dagster-port $(DEMO_DAGSTER_PORT)
 
 bench: env
 	$(BIN)/python -m pipelines.bench

@@ -68,3 +68,14 @@ def disable_telemetry() -> None:
     os.environ.setdefault("GE_USAGE_STATS", "FALSE")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+
+
+OWNERS_ENV = "OLIGO_ASSET_OWNERS"
+DEFAULT_OWNERS = "team:registry-data-management"
+
+
+def asset_owners() -> list[str]:
+    """Owners shown on every asset: `OLIGO_ASSET_OWNERS`, comma-separated e-mail addresses
+    or `team:<name>`; read when the code location loads (reload it after a change)."""
+    text = os.environ.get(OWNERS_ENV, "") or DEFAULT_OWNERS
+    return [owner.strip() for owner in text.split(",") if owner.strip()]

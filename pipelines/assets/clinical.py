@@ -1,25 +1,59 @@
-"""Clinical derivations as assets: read staging, call the pure Polars rules, write marts."""
+"""Clinical derivations as assets: read staging, call the pure Polars rules, write marts.
+
+Which tables each multi-asset writes, their layer, keys and docs come from the one mart
+registry (pipelines/marts_catalog.py); each asset gets its own description and kinds."""
 
 
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
+from pipelines.assets.attributes import DUCKDB, GX, POLARS, source_version
 from pipelines.assets.partitions import BATCHES
 from pipelines.assets.tables import read_table, table_metadata, write_table
 from pipelines.contract import TABLES
 from pipelines.faults import fault_point
-from pipelines.resources import ClinicalSettings, PipelineLock, Warehouse
+from pipelines.marts_catalog import (
+    EPISODES,
+    MARTS_BY_NAME,
+    OUTCOMES,
+    TREATMENTS,
+    built_by,
+    table_doc,
+)
+from pipelines.resources import ClinicalSettings, Warehouse
 
 STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
+CLINICAL_VERSION = source_version("pipelines/assets/clinical.py", "pipelines/clinical/*.py",
+                                  "pipelines/clinical/codesets/*", "pipelines/marts_catalog.py")
 
-EPISODE_OUTPUTS = {
-    "nsclc_population": "clinical",
-    "episode_lesions": "clinical",
-    "omd_episodes": "marts",
-    "disease_assessments": "marts",
-    "cohort_attrition": "marts",
-}
+
+def outputs_of(builder: str) -> dict[str, str]:
+    """{table: layer} of the tables a builder writes, in registry order."""
+    return {m.name: m.layer for m in built_by(builder)}
+
+
+def specs_of(builder: str, deps: list[dg.AssetKey]) -> list[dg.AssetSpec]:
+    specs = []
+    for mart in built_by(builder):
+        doc = table_doc(mart)
+        grain = f" Grain: {doc['grain']}." if doc.get("grain") else ""
+        specs.append(dg.AssetSpec(
+            list(mart.asset_key), deps=deps, group_name=builder,
+            description=f"{mart.layer}.{mart.name}: {doc['description']}{grain} "
+                        f"Key: {', '.join(mart.keys)}.",
+            kinds={POLARS, DUCKDB, GX} if mart.is_published else {POLARS, DUCKDB},
+            code_version=CLINICAL_VERSION,
+            metadata={"keys": ", ".join(mart.keys)},
+        ))
+    return specs
+
+
+EPISODE_OUTPUTS = outputs_of(EPISODES)
+TREATMENT_OUTPUTS = outputs_of(TREATMENTS)
+OUTCOME_OUTPUTS = outputs_of(OUTCOMES)
+EPISODE_KEYS = [dg.AssetKey([layer, name]) for name, layer in EPISODE_OUTPUTS.items()]
+TREATMENT_KEYS = [dg.AssetKey([layer, name]) for name, layer in TREATMENT_OUTPUTS.items()]
 
 
 def read_staging(con, batch_id: str) -> dict[str, pl.LazyFrame]:
@@ -41,20 +75,19 @@ def opted_out_patients(con, batch_id: str) -> int:
                            "raw.opt_out_exclusions WHERE batch_id = ?", [batch_id]).fetchone()[0])
 
 
-def _write_all(con, outputs: dict[str, pl.LazyFrame], layers: dict[str, str]):
+def _write_all(con, outputs: dict[str, pl.LazyFrame], layers: dict[str, str], params):
     frames = pl.collect_all([outputs[name] for name in layers])
     for (name, layer), frame in zip(layers.items(), frames, strict=True):
         write_table(con, layer, name, frame)
+        columns = table_doc(MARTS_BY_NAME[name], params)["columns"]
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey([layer, name]), metadata=table_metadata(con, layer, name)
+            asset_key=dg.AssetKey([layer, name]),
+            metadata=table_metadata(con, layer, name, columns),
         )
 
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec([layer, name], deps=STAGING_KEYS, group_name="episodes")
-        for name, layer in EPISODE_OUTPUTS.items()
-    ],
+    specs=specs_of(EPISODES, STAGING_KEYS),
     partitions_def=BATCHES,
     description="ESTRO/EORTC 2020 episodes and EORTC-LCG 2019 flag (clinical-rules 1-4).",
 )
@@ -62,7 +95,6 @@ def oligometastatic_episodes(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
-    pipeline_lock: PipelineLock,
 ):
     from pipelines.clinical.episodes import derive_episodes
 
@@ -71,23 +103,9 @@ def oligometastatic_episodes(
     with warehouse.get_connection() as con:
         outputs = derive_episodes(read_staging(con, context.partition_key), params,
                                   opted_out_patients(con, context.partition_key))
-        yield from _write_all(con, outputs, EPISODE_OUTPUTS)
+        yield from _write_all(con, outputs, EPISODE_OUTPUTS, params)
 
 
-TREATMENT_OUTPUTS = {
-    "local_treatments": "marts",
-    "therapy_lines": "marts",
-    "episode_lct": "clinical",
-    "episode_cohort": "marts",
-}
-OUTCOME_OUTPUTS = {
-    "episode_outcomes": "marts",
-    "lesion_outcomes": "marts",
-    "toxicity_summary": "marts",
-    "patient_followup": "marts",
-}
-EPISODE_KEYS = [dg.AssetKey([layer, name]) for name, layer in EPISODE_OUTPUTS.items()]
-TREATMENT_KEYS = [dg.AssetKey([layer, name]) for name, layer in TREATMENT_OUTPUTS.items()]
 
 
 def read_outputs(con, layers: dict[str, str]) -> dict[str, pl.LazyFrame]:
@@ -103,10 +121,7 @@ def data_cutoff_date(con, batch_id: str):
 
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec([layer, name], deps=STAGING_KEYS + EPISODE_KEYS, group_name="treatments")
-        for name, layer in TREATMENT_OUTPUTS.items()
-    ],
+    specs=specs_of(TREATMENTS, STAGING_KEYS + EPISODE_KEYS),
     partitions_def=BATCHES,
     description="Dose and BED, LCT of each episode, lines of therapy, the analysis table "
     "(clinical-rules 5 and 6).",
@@ -115,7 +130,6 @@ def treatments(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
-    pipeline_lock: PipelineLock,
 ):
     from pipelines.clinical.cohort import build_episode_cohort
     from pipelines.clinical.lct import derive_episode_lct
@@ -136,15 +150,11 @@ def treatments(
             episodes["episode_lesions"], lct.lazy(), lines_df.lazy(), params)
         outputs = {"local_treatments": local_df.lazy(), "therapy_lines": lines_df.lazy(),
                    "episode_lct": lct.lazy(), "episode_cohort": cohort}
-        yield from _write_all(con, outputs, TREATMENT_OUTPUTS)
+        yield from _write_all(con, outputs, TREATMENT_OUTPUTS, params)
 
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec([layer, name], deps=STAGING_KEYS + EPISODE_KEYS + TREATMENT_KEYS,
-                     group_name="outcomes")
-        for name, layer in OUTCOME_OUTPUTS.items()
-    ],
+    specs=specs_of(OUTCOMES, STAGING_KEYS + EPISODE_KEYS + TREATMENT_KEYS),
     partitions_def=BATCHES,
     description="OS, PFS, widespread progression, next treatment, local control, toxicity, "
     "follow-up, censored at the batch cut-off (clinical-rules 6).",
@@ -153,7 +163,6 @@ def outcomes(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
-    pipeline_lock: PipelineLock,
 ):
     from pipelines.clinical.followup import derive_patient_followup
     from pipelines.clinical.outcomes import derive_episode_outcomes, derive_lesion_outcomes
@@ -175,4 +184,4 @@ def outcomes(
             "patient_followup": derive_patient_followup(
                 staging["patients"], ep["omd_episodes"], cutoff),
         }
-        yield from _write_all(con, outputs, OUTCOME_OUTPUTS)
+        yield from _write_all(con, outputs, OUTCOME_OUTPUTS, params)

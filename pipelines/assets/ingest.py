@@ -6,28 +6,35 @@ write the operations tables and report metadata."""
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from pipelines.assets.attributes import DUCKDB, GX, source_version
+from pipelines.assets.delivery import DELIVERY_KEY
 from pipelines.assets.partitions import BATCHES
-from pipelines.assets.tables import table_metadata
+from pipelines.assets.tables import staging_docs, table_metadata
 from pipelines.contract import TABLES, dialect
 from pipelines.faults import fault_point
 from pipelines.ingest.batch import open_batch
 from pipelines.ingest.defects import BatchRefused
 from pipelines.ingest.load import load_keyed_batch, refuse_if_defective
 from pipelines.ingest.opt_outs import read_opt_outs
-from pipelines.ingest.pseudonym import batch_pseudonymizer, load_pseudonymizer
+from pipelines.ingest.pseudonym import batch_pseudonymizer
 from pipelines.ingest.quarantine import QUARANTINE_COLUMNS, find_row_defects
 from pipelines.ingest.staging import build_staging_table, reconcile
 from pipelines.ops_store import ensure_ops_schema
-from pipelines.resources import PipelineLock, RegistrySource, Warehouse
+from pipelines.resources import RegistrySource, Warehouse
 
 RAW_KEYS = [dg.AssetKey(["raw", t.name]) for t in TABLES]
 STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
 QUARANTINE_KEY = dg.AssetKey(["ops", "quarantine"])
+INGEST_VERSION = source_version("pipelines/assets/ingest.py", "pipelines/ingest/*.py",
+                                "pipelines/contract/*.py", "sql/staging/*.sql")
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key, group_name="raw", description=f"{t.name} as delivered (text), "
-                        "ids pseudonymised, with file and row number")
+    specs=[dg.AssetSpec(key, deps=[DELIVERY_KEY], group_name="raw", kinds={DUCKDB},
+                        code_version=INGEST_VERSION,
+                        description=f"raw.{t.name}: {t.description}, as delivered (text), ids "
+                        "pseudonymised, with file and row number. Grain: one row per "
+                        "delivered row.")
            for key, t in zip(RAW_KEYS, TABLES, strict=True)],
     partitions_def=BATCHES,
     description="Read, screen (direct identifiers) and load every file of the batch.",
@@ -36,7 +43,6 @@ def raw_tables(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     registry: RegistrySource,
-    pipeline_lock: PipelineLock,
 ):
     batch_id = context.partition_key
     batch_dir = registry.batch_dir(batch_id)
@@ -44,7 +50,7 @@ def raw_tables(
     refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
     manifest = batch.manifest
     # Keyed per registry; opted-out patients never reach raw (docs/privacy.md).
-    pseudonymizer, warning = batch_pseudonymizer(load_pseudonymizer(demo=registry.demo_mode),
+    pseudonymizer, warning = batch_pseudonymizer(registry.pseudonymizer(),
                                                  manifest.registry if manifest else None)
     if warning:
         context.log.warning(warning)
@@ -61,8 +67,9 @@ def raw_tables(
              manifest.registry if manifest else None, batch_id],
         )
         con.execute("COMMIT")
+        docs = staging_docs()
         for key, t in zip(RAW_KEYS, TABLES, strict=True):
-            metadata = table_metadata(con, "raw", t.name)
+            metadata = table_metadata(con, "raw", t.name, docs[t.name]["columns"])
             metadata["rows_read"] = dg.MetadataValue.int(rows[t.name])
             file = batch.tables.get(t.name)
             if file is not None:
@@ -76,6 +83,8 @@ def raw_tables(
     deps=RAW_KEYS,
     partitions_def=BATCHES,
     group_name="raw",
+    kinds={DUCKDB},
+    code_version=INGEST_VERSION,
     description="Row defects of the contract: quarantined rows (with the parent->child "
     "cascade) and flagged cross-record implausibilities; refuses the batch above the "
     "quarantine-rate threshold.",
@@ -84,7 +93,6 @@ def quarantine(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     registry: RegistrySource,
-    pipeline_lock: PipelineLock,
 ) -> dg.MaterializeResult:
     batch_id = context.partition_key
     with warehouse.get_connection() as con:
@@ -114,7 +122,9 @@ def quarantine(
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(key, deps=[raw_key, QUARANTINE_KEY], group_name="staging",
-                        description=f"{t.name}: typed, normalised, one row per key")
+                        kinds={DUCKDB, GX}, code_version=INGEST_VERSION,
+                        description=f"staging.{t.name}: {t.description}; typed, normalised. "
+                        f"Grain: {t.grain}.")
            for key, raw_key, t in zip(STAGING_KEYS, RAW_KEYS, TABLES, strict=True)],
     partitions_def=BATCHES,
     description="Typed staging tables (sql/staging/*.sql) and the row-count reconciliation.",
@@ -123,7 +133,6 @@ def staging_tables(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     registry: RegistrySource,
-    pipeline_lock: PipelineLock,
 ):
     batch_id = context.partition_key
     source_dialect = dialect(registry.dialect)
@@ -144,8 +153,9 @@ def staging_tables(
             raise RuntimeError(f"rows read != loaded + quarantined for {unbalanced}")
         _derive_cutoff_if_missing(context, con, batch_id)
         by_name = {c.table_name: c for c in counts}
+        docs = staging_docs()
         for key, t in zip(STAGING_KEYS, TABLES, strict=True):
-            metadata = table_metadata(con, "staging", t.name)
+            metadata = table_metadata(con, "staging", t.name, docs[t.name]["columns"])
             c = by_name[t.name]
             metadata.update({"rows_read": c.rows_read, "rows_loaded": c.rows_loaded,
                              "rows_quarantined": c.rows_quarantined,

@@ -1,14 +1,20 @@
 """The `published/snapshot` asset: the batch's marts frozen in their own read-only file and,
-when the batch is the latest by cut-off, swapped in as `current`."""
+when the batch is the latest by cut-off, swapped in as `current`.
+
+A frozen file is written once: a later materialisation of the same batch and parameter set
+(from the UI, say) keeps it, unless the run asks for a replace (`oligo run --replace`, or
+the run tag `oligo/replace=true` in the UI). Table and column comments are rendered
+from the run's clinical parameters (pipelines/marts_catalog.py)."""
 
 import shutil
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from pipelines.assets.attributes import DUCKDB, source_version
 from pipelines.assets.partitions import BATCHES
+from pipelines.assets.tables import staging_docs
 from pipelines.contract import CONTRACT_VERSION, TABLES
-from pipelines.contract.staging import EXTRA_COLUMNS
 from pipelines.marts_catalog import MART_TABLES, mart_docs
 from pipelines.ops_store import batch_row, ensure_ops_schema, latest_published_batch, now
 from pipelines.provenance import code_version
@@ -18,7 +24,8 @@ from pipelines.publish import (
     temporary_path,
     write_database_copy,
 )
-from pipelines.resources import ClinicalSettings, PipelineLock, Warehouse
+from pipelines.resources import ClinicalSettings, Warehouse
+from pipelines.run_record import wants_replace
 from pipelines.settings import paths
 
 PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
@@ -27,30 +34,23 @@ PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
     ?::TIMESTAMP AS published_at"""
 
 
-def staging_docs() -> dict[str, dict]:
-    """COMMENT ON texts for the staging tables, from the contract."""
-    docs = {}
-    for t in TABLES:
-        columns = {c.name: c.description for c in t.columns}
-        columns |= {name: text for name, (_, text) in EXTRA_COLUMNS.get(t.name, {}).items()}
-        docs[t.name] = {"description": f"Typed registry data: {t.description}",
-                        "grain": t.grain, "columns": columns}
-    return docs
-
-
 @dg.asset(
     key=["published", "snapshot"],
     deps=[dg.AssetKey(["marts", name]) for name in MART_TABLES]
     + [dg.AssetKey(["staging", t.name]) for t in TABLES],
     partitions_def=BATCHES,
     group_name="publish",
-    description="Marts of the batch in a frozen read-only file; `current` when latest.",
+    kinds={DUCKDB},
+    code_version=source_version("pipelines/assets/publishing.py", "pipelines/publish.py",
+                                "pipelines/marts_catalog.py", "pipelines/clinical/marts_*.py"),
+    description="The batch's marts and staging tables in a frozen read-only file "
+    "(published/batches/<id>.duckdb, written once), swapped in as published/current.duckdb "
+    "when the batch is the latest by cut-off; every table and column commented.",
 )
 def published_snapshot(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
-    pipeline_lock: PipelineLock,
 ) -> dg.MaterializeResult:
     batch_id = context.partition_key
     params = clinical_settings.parameters()
@@ -72,12 +72,17 @@ def published_snapshot(
         is_sensitivity = params.parameter_set != "default"
         target = (where.sensitivity_snapshot(batch_id, params.parameter_set) if is_sensitivity
                   else where.batch_snapshot(batch_id))
+        if target.exists() and not wants_replace(context.run):
+            context.log.info(f"{target.name} was published before: kept (replace to rewrite)")
+            return dg.MaterializeResult(metadata={
+                "batch_id": batch_id, "frozen_file": str(target), "frozen_file_kept": True,
+                "parameter_set": params.parameter_set})
         frozen_tmp = temporary_path(target)
         # Staging travels with the marts: a batch stays reproducible from its own typed
         # data, and `oligo dq diff` compares batches from their frozen files.
         tables = [("marts", t) for t in MART_TABLES] + [("staging", t.name) for t in TABLES]
         write_database_copy(
-            con, frozen_tmp, tables, docs=mart_docs() | staging_docs(),
+            con, frozen_tmp, tables, docs=mart_docs(params) | staging_docs(),
             extra_statements=[("CREATE SCHEMA {db}.meta", []), provenance],
         )
         prepared = [(frozen_tmp, target)]
@@ -101,6 +106,7 @@ def published_snapshot(
             "batch_id": batch_id,
             "is_current": is_current,
             "frozen_file": str(target),
+            "frozen_file_kept": False,
             "parameter_set": params.parameter_set,
             "code_version": code_version(),
         }

@@ -30,8 +30,9 @@ def write_table(
         con.unregister(view)
 
 
-def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict:
-    """Row count and column schema, as Dagster shows them."""
+def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+                   columns_doc: dict[str, str] | None = None) -> dict:
+    """Row count and column schema (with each column's description), as Dagster shows them."""
     rows = con.execute(
         f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table)}"
     ).fetchone()[0]
@@ -43,7 +44,23 @@ def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> d
     return {
         "dagster/row_count": dg.MetadataValue.int(int(rows)),
         "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name=name, type=dtype) for name, dtype in columns]
+            columns=[dg.TableColumn(name=name, type=dtype,
+                                    description=(columns_doc or {}).get(name))
+                     for name, dtype in columns]
         ),
         "table": dg.MetadataValue.text(f"{schema}.{table}"),
     }
+
+
+def staging_docs() -> dict[str, dict]:
+    """Docs of the contract tables (staging, and raw for its column descriptions)."""
+    from pipelines.contract import TABLES
+    from pipelines.contract.staging import EXTRA_COLUMNS
+
+    docs = {}
+    for t in TABLES:
+        columns = {c.name: c.description for c in t.columns}
+        columns |= {name: text for name, (_, text) in EXTRA_COLUMNS.get(t.name, {}).items()}
+        docs[t.name] = {"description": f"Typed registry data: {t.description}",
+                        "grain": t.grain, "columns": columns}
+    return docs

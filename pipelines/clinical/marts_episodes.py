@@ -38,7 +38,7 @@ MART_DOCS: dict[str, dict] = {
             "has_prior_omd": "an earlier oligometastatic episode (-> repeat)",
             "on_systemic_therapy": "antineoplastic therapy active at the episode date",
             "has_progression": "a new lesion or a lesion progression at this assessment",
-            "months_from_diagnosis": "days from the primary's diagnosis / 30.4375",
+            "months_from_diagnosis": "days from the primary's diagnosis / {days_per_month}",
             "diagnosis_date": "diagnosis date of the index primary",
             "primary_tumor_id": "the primary the metastases belong to",
             "episode_number": "1, 2, ... per patient in date order",

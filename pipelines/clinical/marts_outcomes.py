@@ -25,7 +25,7 @@ MART_DOCS: dict[str, dict] = {
             "pfs_days": "days to progression or death, or to the PFS censoring date",
             "pfs_event": "1 progression (new lesion outside the episode's detection group, "
                          "confirmed lesion, regional or primary progression) or death within "
-                         "182 days of the last imaging exam; 0 censored at min(last imaging, "
+                         "{pfs_death_window_days} days of the last imaging exam; 0 censored at min(last imaging, "
                          "last contact, cut-off), or at the origin without imaging after it",
             "wsp_days": "days to widespread progression or death, or to the last imaging exam",
             "wsp_event": "1 first later polymetastatic or diffuse assessment, or death; "
@@ -47,7 +47,7 @@ MART_DOCS: dict[str, dict] = {
             "organ": "organ of the lesion",
             "therapy_start_date": "first day of its first radical local therapy (day 0)",
             "bed10_gy": "BED10 of that course (phases summed); null for surgery or ablation",
-            "is_lung_bed10_adequate": "course BED10 >= 100 Gy; null unless a lung lesion "
+            "is_lung_bed10_adequate": "course BED10 >= {lung_bed10_adequate_gy} Gy; null unless a lung lesion "
                                       "treated with radiotherapy",
             "lf_days": "days to local failure, death, or the last exam imaging the lesion's "
                        "organ",
@@ -58,16 +58,18 @@ MART_DOCS: dict[str, dict] = {
     "toxicity_summary": {
         "grain": "one row per radiotherapy course",
         "description": (
-            "Worst CTCAE v5.0 grade per course, acute (onset 0-90 days after the first "
+            "Worst CTCAE v5.0 grade per course, acute (onset 0-{acute_toxicity_days} days after "
+            "the first "
             "fraction) and late (after), all causes and attributed to radiotherapy. 0 = no "
             "adverse event recorded."
         ),
         "columns": {
             "patient_id": "registry pseudonym of the patient",
             "course_id": "the radiotherapy course",
-            "max_grade_acute": "worst grade with onset 0-90 days after the course start, any "
+            "max_grade_acute": "worst grade with onset 0-{acute_toxicity_days} days after the course start, any "
                                "attribution",
-            "max_grade_late": "worst grade with onset more than 90 days after, any attribution",
+            "max_grade_late": "worst grade with onset more than {acute_toxicity_days} days after, any "
+                              "attribution",
             "max_grade_acute_rt": "worst acute grade attributed to radiotherapy (or both)",
             "max_grade_late_rt": "worst late grade attributed to radiotherapy (or both)",
             "has_grade3plus": "an adverse event of grade 3 or more, any attribution",

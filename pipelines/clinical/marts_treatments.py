@@ -34,12 +34,14 @@ MART_DOCS: dict[str, dict] = {
             "bed3_gy": "biologically effective dose of the phase, alpha/beta 3 Gy (late effects)",
             "course_bed10_gy": "BED10 of all phases of the course on this target, summed",
             "is_sbrt": "SBRT/SRS: technique sbrt or srs, or inferred",
-            "is_sbrt_inferred": "technique missing but dose per fraction >= 5 Gy, <= 8 "
-                                "fractions and BED10 >= 35 Gy (project convention)",
+            "is_sbrt_inferred": "technique missing but dose per fraction >= "
+                                "{sbrt_min_dose_per_fraction_gy} Gy, <= {sbrt_max_fractions} "
+                                "fractions and BED10 >= {sbrt_min_bed10_gy} Gy (project "
+                                "convention)",
             "is_radical": "radical local therapy: radiotherapy intent ablative or "
                           "consolidative, or SBRT/SRS not palliative (any phase of the course); "
                           "surgery or ablation not palliative",
-            "is_lung_bed10_adequate": "course BED10 >= 100 Gy (lung SBRT adequacy); null "
+            "is_lung_bed10_adequate": "course BED10 >= {lung_bed10_adequate_gy} Gy (lung SBRT adequacy); null "
                                       "unless the target is in the lung",
         },
     },
@@ -47,8 +49,8 @@ MART_DOCS: dict[str, dict] = {
         "grain": "one row per patient and line of systemic therapy",
         "description": (
             "Lines of antineoplastic therapy: as recorded when every drug period of the "
-            "patient has a line number, else derived (28-day regimen window, new line after "
-            "a gap > 120 days or for a new drug, maintenance is not a new line; "
+            "patient has a line number, else derived ({line_regimen_window_days}-day regimen "
+            "window, new line after a gap > {line_restart_gap_days} days or for a new drug, maintenance is not a new line; "
             "docs/clinical-rules.md section 6). Bone agents and steroids make no line."
         ),
         "columns": {
@@ -109,8 +111,9 @@ MART_DOCS: dict[str, dict] = {
                                   "unless synchronous)",
             "is_first_episode": "the patient's first episode (survival analyses use it by "
                                 "default)",
-            "all_sites_treated": "every counted lesion radically treated from 30 days before "
-                                 "to 180 days after the episode date",
+            "all_sites_treated": "every counted lesion radically treated from "
+                                 "{lct_before_days} days before to {lct_window_days} days "
+                                 "after the episode date",
             "fraction_lesions_treated": "counted lesions radically treated in that window / "
                                         "counted lesions",
             "has_sbrt": "a counted lesion treated with SBRT/SRS in the window",
@@ -124,7 +127,7 @@ MART_DOCS: dict[str, dict] = {
             "line_number_at_episode": "line of systemic therapy active at the episode date "
                                       "(null when off therapy)",
             "treatment_strategy": "lct_all_sites, lct_partial, systemic_only (a line active "
-                                  "at the episode or starting within 180 days), none",
+                                  "at the episode or starting within {lct_window_days} days), none",
             "parameter_set": "clinical parameter set the table was built with ('default' "
                              "for the documented defaults)",
         },

@@ -9,7 +9,8 @@ from pipelines.run_lock import RunInProgress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", help="load batches and publish their marts (in-process)")
+    parser = sub.add_parser("run", help="load batches and publish their marts (one in-process "
+                            "Dagster run each, recorded like the sensor's and the UI's)")
     parser.add_argument("--exports", type=Path, help="folder of batch folders "
                         "(default: <OLIGO_HOME>/exports)")
     parser.add_argument("--batch", help="only this batch id (default: every batch folder)")
@@ -19,14 +20,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                         metavar="NAME=VALUE", help="override a clinical parameter")
     parser.add_argument("--dialect", default="default", help="the source's dialect profile")
     parser.add_argument("--demo", action="store_true",
-                        help="demo mode: allows the announced demo pseudonym secret")
+                        help="demo mode: allows the announced demo pseudonym secret (same as "
+                        "OLIGO_DEMO_MODE=true)")
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    from dagster import DagsterInvalidConfigError
+
     from pipelines.ingest.pseudonym import MissingSecret, checked_pseudonymizer, configured_secret
     from pipelines.runner import run_batches
 
+    bad = [item for item in args.overrides if "=" not in item]
+    if bad:
+        print(f"oligo run: --set needs NAME=VALUE, got {bad[0]!r}")
+        return 2
     try:  # a missing or weak secret is refused before any run starts
         checked_pseudonymizer(configured_secret(), args.demo)
     except MissingSecret as exc:
@@ -39,6 +47,10 @@ def main(args: argparse.Namespace) -> int:
                                dialect=args.dialect, demo_mode=args.demo)
     except (RunInProgress, FileNotFoundError, ValueError) as exc:
         print(f"oligo run: {exc}")
+        return 2
+    except DagsterInvalidConfigError as exc:
+        first = next((e.message for e in exc.errors), str(exc).splitlines()[0])
+        print(f"oligo run: invalid run configuration: {first}")
         return 2
     worst = 0
     for outcome in outcomes:

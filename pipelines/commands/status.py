@@ -1,4 +1,7 @@
-"""`oligo status`: the latest run and the published batches, read from published/ops.duckdb."""
+"""`oligo status`: the latest run and the published batches, read from published/ops.duckdb.
+
+A run still `running` while nobody holds the run lock stopped without finishing (killed,
+machine stopped): said so here; the next run marks it failed."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import argparse
 
 import duckdb
 
+from pipelines.run_lock import is_locked
 from pipelines.settings import paths
 
 
@@ -31,8 +35,13 @@ def main(args: argparse.Namespace) -> int:
             "SELECT step, status, round(duration_seconds, 2) FROM ops.ops.run_steps "
             "WHERE run_id = ? ORDER BY started_at", [run[0]]).fetchall() if run else []
     if run:
+        message = run[5]
+        if run[2] == "running" and not is_locked(paths().lock_file):
+            message = ("stopped without finishing (no process holds the run lock); the next "
+                       "run marks it failed. Start it again with `oligo run --batch "
+                       f"{run[1]}`")
         print(f"latest run {run[0]}\n  batch {run[1]}: {run[2]} ({run[3]} -> {run[4]})\n"
-              f"  {run[5]}")
+              f"  {message}")
         for step, status, seconds in steps:
             print(f"    {step:<45} {status:<8} {seconds if seconds is not None else '':>8} s")
     current = paths().current

@@ -125,8 +125,21 @@ def summary_result(asset: tuple[str, ...], severity: Severity, outcomes: list[Ch
                  "failing_keys_sample": o.sample(sample_size)}
                 for o in failed]),
             "batch_id": batch_id or "",
+            "results": MetadataValue.md(results_markdown(outcomes)),
         },
     )
+
+
+def results_markdown(outcomes: list[CheckOutcome]) -> str:
+    """The checks of one result grouped by family (Kahn category), failing ones first."""
+    lines = ["| family | check | result | failing | of |", "|---|---|---|---:|---:|"]
+    ordered = sorted(outcomes, key=lambda o: (o.spec.kahn_category, o.passed, o.spec.check_id))
+    for o in ordered:
+        family = f"{o.spec.kahn_category} / {o.spec.kahn_subcategory}"
+        verdict = "pass" if o.passed else f"**fail** (> {o.spec.threshold_pct}%)"
+        lines.append(f"| {family} | `{o.spec.check_id}` | {verdict} | {o.failing_count} | "
+                     f"{o.total_count} |")
+    return "\n".join(lines)
 
 
 def check_group(asset: tuple[str, ...]) -> tuple[str, ...]:

@@ -10,21 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pipelines.contract.tables import TABLES, TABLES_BY_NAME
+from pipelines.marts_catalog import mart_keys
 from pipelines.sql_quoting import quote_ident
 
-# Keys of the marts (docs/marts-interface.md: the grain of each table).
-MART_KEYS: dict[str, tuple[str, ...]] = {
-    "omd_episodes": ("episode_id",),
-    "disease_assessments": ("assessment_id",),
-    "cohort_attrition": ("step_order",),
-    "local_treatments": ("treatment_id", "target", "phase"),
-    "therapy_lines": ("patient_id", "line_number"),
-    "episode_cohort": ("episode_id",),
-    "episode_outcomes": ("episode_id", "origin"),
-    "lesion_outcomes": ("lesion_id",),
-    "toxicity_summary": ("course_id",),
-    "patient_followup": ("patient_id",),
-}
+# Keys of the marts: from the one mart registry (pipelines/marts_catalog.py).
+MART_KEYS: dict[str, tuple[str, ...]] = mart_keys()
 MARTS_WITHOUT_PATIENT = frozenset({"cohort_attrition"})
 
 QUARANTINE = "quarantine"

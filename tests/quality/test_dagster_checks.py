@@ -110,6 +110,9 @@ def test_results_per_asset_summarise_by_severity_and_still_block(run):
     [failing] = blocked.metadata["failing"].value
     assert (failing["check_id"], failing["failing_count"], failing["failing_keys_sample"]) == (
         "patients__key_unique", 2, ["P1", "P1"])
+    table = blocked.metadata["results"].value.splitlines()
+    assert table[2].startswith("| conformance / relational | `patients__key_unique` | **fail**")
+    assert len(table) == 2 + 3  # header, rule, one row per check of the result
     assert evaluations["dq_warn_checks"].passed
     assert MART not in materialized
     assert sorted(history["check_id"]) == sorted(CHECK_IDS)  # one row per check all the same
