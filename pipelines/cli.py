@@ -53,6 +53,24 @@ EXIT_EXPECTED = 2  # refused, blocked, misconfigured: the report says what to do
 EXIT_BUG = 70
 
 
+class QuietDagsterStderr:
+    """Dagster writes event-log storage failures (disk full, read-only folder) straight to
+    stderr, one block per event; without --debug the one-line report below says it all."""
+
+    DROPPED = ("Exception while writing logger call to event log",)
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if text.startswith(self.DROPPED):
+            return len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Expected outcomes print one report; tracebacks and Dagster's ERROR lines only with
     --debug (they stay in the Dagster event log either way)."""
@@ -63,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         os.environ.setdefault("OLIGO_LOG_LEVEL", "CRITICAL")
         warnings.filterwarnings("ignore")
+        sys.stderr = QuietDagsterStderr(sys.stderr)
     from pipelines.failures import explain
     from pipelines.publish import discard_pending_temporaries
 

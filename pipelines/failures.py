@@ -29,6 +29,16 @@ def _mentions(exc: BaseException, markers: tuple[str, ...], codes: tuple[int, ..
     return False
 
 
+def _nearly_full(home, margin_bytes: int = 8 << 20) -> bool:
+    """SQLite reports a full disk as a plain 'disk I/O error': look at the disk."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(home).free < margin_bytes
+    except OSError:
+        return False
+
+
 def explain(exc: BaseException, home) -> str | None:
     """One line for an expected failure, None for a real bug (which keeps its traceback
     behind --debug)."""
@@ -38,7 +48,8 @@ def explain(exc: BaseException, home) -> str | None:
     from pipelines.run_lock import RunInProgress
     from pipelines.safe_sql import QueryRefused
 
-    if _mentions(exc, DISK_FULL_MARKERS, (errno.ENOSPC, errno.EDQUOT)):
+    if _mentions(exc, DISK_FULL_MARKERS, (errno.ENOSPC, errno.EDQUOT)) or (
+            _mentions(exc, ("disk I/O error",), ()) and _nearly_full(home)):
         return (f"the disk holding {home} is full; free some space and run again "
                 "(published files were left as they were)")
     if _mentions(exc, READ_ONLY_MARKERS, (errno.EROFS, errno.EACCES, errno.EPERM)):

@@ -34,10 +34,10 @@ from pipelines.publish import (
     publish_files,
     remove_stale_temporaries,
     temporary_path,
-    write_database_copy,
 )
 from pipelines.run_lock import run_lock
 from pipelines.settings import paths
+from pipelines.sql_quoting import quote_ident
 
 BATCH_TAG = "oligo/batch_id"
 PARTITION_TAG = "dagster/partition"
@@ -58,6 +58,11 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def working_connection():
+    """The working warehouse, checked (corrupt or missing: one clear line)."""
+    return connect(paths().warehouse)
 
 
 def wants_replace(run: dg.DagsterRun) -> bool:
@@ -229,24 +234,39 @@ def blocked_message(con, run_id: str) -> str | None:
 
 
 def refresh_ops_snapshot(con: duckdb.DuckDBPyConnection) -> None:
-    """Copy every ops.* and dq.* table into a new published/ops.duckdb, swapped atomically."""
+    """Copy every ops.* and dq.* table into a new published/ops.duckdb, swapped atomically.
+
+    The copy is written through its own connection, not ATTACHed to the warehouse: when the
+    disk fills, an ATTACHed copy whose DETACH fails stays open until the process ends and
+    then leaves its WAL in published/."""
     tables = con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_catalog = current_database() AND table_schema IN ('ops', 'dq') "
         "ORDER BY 1, 2"
     ).fetchall()
+    current = con.execute(CURRENT_BATCH_SQL).fetchone()
     target = paths().ops
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target.parent)
     tmp = temporary_path(target)
-    provenance = (
-        "CREATE TABLE {db}.meta.provenance AS SELECT ?::VARCHAR AS contract_version, "
-        "?::VARCHAR AS code_version, ?::TIMESTAMP AS published_at, "
-        f"({CURRENT_BATCH_SQL}) AS current_batch_id",
-        [CONTRACT_VERSION, code_version(), now()],
-    )
-    write_database_copy(con, tmp, tables,
-                        extra_statements=[("CREATE SCHEMA {db}.meta", []), provenance])
+    out = duckdb.connect(str(tmp))
+    try:
+        for schema in sorted({schema for schema, _ in tables} | {"meta"}):
+            out.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        for schema, table in tables:
+            qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
+            rows = con.execute(f"SELECT * FROM {qualified}").fetch_arrow_table()
+            out.register("ops_rows", rows)
+            out.execute(f"CREATE TABLE {qualified} AS SELECT * FROM ops_rows")
+            out.unregister("ops_rows")
+        out.execute(
+            "CREATE TABLE meta.provenance AS SELECT ?::VARCHAR AS contract_version, "
+            "?::VARCHAR AS code_version, ?::TIMESTAMP AS published_at, "
+            "?::VARCHAR AS current_batch_id",
+            [CONTRACT_VERSION, code_version(), now(), current[0] if current else None])
+        out.execute("CHECKPOINT")
+    finally:
+        out.close()
     publish_files([(tmp, target)])
 
 

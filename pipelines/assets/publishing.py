@@ -72,7 +72,10 @@ def published_snapshot(
         is_sensitivity = params.parameter_set != "default"
         target = (where.sensitivity_snapshot(batch_id, params.parameter_set) if is_sensitivity
                   else where.batch_snapshot(batch_id))
-        if target.exists() and not wants_replace(context.run):
+        # Kept only when ops records its publication: a file left by a run killed between
+        # the two swaps was never published and is rewritten (docs/reliability.md).
+        recorded = is_sensitivity or batch.get("published_at") is not None
+        if target.exists() and recorded and not wants_replace(context.run):
             context.log.info(f"{target.name} was published before: kept (replace to rewrite)")
             return dg.MaterializeResult(metadata={
                 "batch_id": batch_id, "frozen_file": str(target), "frozen_file_kept": True,
