@@ -30,9 +30,6 @@ from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 SURVIVAL = "views/survival.py"
-CENTRES = ("centre_a", "centre_b", "centre_c", "centre_d")
-HISTOLOGY = ("adenocarcinoma", "squamous", "large_cell", "adenosquamous", "nsclc_nos")
-STRATEGIES = ("lct_all_sites", "lct_partial", "systemic_only", "none")
 FACET_COLUMNS = {  # facet key → SQL label expression (independent of dashboards/filters.py)
     "omd_state": "coalesce(omd_state, 'unknown')",
     "timing": "CASE WHEN is_synchronous THEN 'synchronous' WHEN NOT is_synchronous "
@@ -163,6 +160,24 @@ class Truth:
         with duckdb.connect(str(self.database), read_only=True) as con:
             return con.execute(query).fetchall()
 
+    def distinct(self, column: str) -> list[str]:
+        """Values of a cohort column, most frequent first (the warehouse's own labels)."""
+        return [v for (v,) in self.rows(
+            f"SELECT {column} FROM marts.episode_cohort WHERE {column} IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1")]
+
+    @property
+    def centres(self) -> list[str]:
+        return self.distinct("center_id")
+
+    @property
+    def histologies(self) -> list[str]:
+        return self.distinct("histology_group")
+
+    @property
+    def strategies(self) -> list[str]:
+        return self.distinct("treatment_strategy")
+
     def episodes(self, filters: Filters, extra: str = "TRUE") -> int:
         return self.value(f"SELECT count(*) FROM marts.episode_cohort WHERE {self.where(filters)}"
                           f" AND {extra}")
@@ -267,11 +282,9 @@ def small(n: int, threshold: int = THRESHOLD) -> bool:
 def attack_flow(pages: Pages, truth: Truth, limit: int) -> Outcome:
     """(1) Cohort flow: previous step − 'excluded' = the hidden filtered patient count."""
     out = Outcome("1 cohort flow (previous step − excluded)")
-    candidates = [({"center_id": [c], "omd_state": [s]}, None) for c in CENTRES
-                  for s in ("repeat_oligoprogression", "induced_oligorecurrence",
-                            "induced_oligoprogression", "induced_oligopersistence",
-                            "unclassifiable_imputed_date", "repeat_oligopersistence")]
-    for filters, _ in candidates:
+    states = truth.distinct("omd_state")[::-1]  # rarest first
+    candidates = [{"center_id": [c], "omd_state": [s]} for c in truth.centres for s in states]
+    for filters in candidates:
         hidden = truth.patients(filters)
         if not small(hidden):
             continue
@@ -292,8 +305,9 @@ def attack_multiselect(pages: Pages, truth: Truth, limit: int) -> Outcome:
     """(2) Bars under centre=[Y] and centre=[Y, X]: their difference is X's hidden cell."""
     out = Outcome("2 multi-select difference (centre Y vs Y+X)")
     for base in ({}, {"histology_group": ["squamous"]}, {"treatment_strategy": ["none"]}):
-        for target in ("centre_d", "centre_c"):
-            for other in [c for c in CENTRES if c != target][:2]:
+        centres = truth.centres
+        for target in centres[::-1][:2]:  # the two smallest centres
+            for other in centres[:2]:
                 one = bars(pages.open(base | {"center_id": [other]}))
                 both = bars(pages.open(base | {"center_id": [other, target]}))
                 for facet, labels in both.items():
@@ -315,11 +329,11 @@ def attack_cross_chart(pages: Pages, truth: Truth, limit: int) -> Outcome:
     """(3) 'unknown' timing = episodes − synchronous (from the OMD-state chart if hidden in
     its own) − metachronous."""
     out = Outcome("3 cross-chart (timing vs OMD state)")
-    filters_list = ([{"center_id": [c]} for c in CENTRES]
-                    + [{"histology_group": [h]} for h in HISTOLOGY]
-                    + [{"treatment_strategy": [s]} for s in STRATEGIES]
-                    + [{"center_id": [c], "treatment_strategy": [s]} for c in CENTRES
-                       for s in STRATEGIES])
+    filters_list = ([{"center_id": [c]} for c in truth.centres]
+                    + [{"histology_group": [h]} for h in truth.histologies]
+                    + [{"treatment_strategy": [s]} for s in truth.strategies]
+                    + [{"center_id": [c], "treatment_strategy": [s]} for c in truth.centres
+                       for s in truth.strategies])
     for filters in filters_list:
         hidden = truth.bar(filters, "timing", "unknown")
         if not small(hidden):
@@ -347,7 +361,7 @@ def attack_table_one(pages: Pages, truth: Truth, limit: int) -> Outcome:
     def ungrouped(at: AppTest) -> None:
         at.selectbox(key="table_one_group").set_value("(none)").run()
 
-    filters_list = [{"center_id": [c]} for c in CENTRES] + [{}]
+    filters_list = [{"center_id": [c]} for c in truth.centres] + [{}]
     for filters in filters_list:
         grouped = frame_with(pages.open(filters), "Characteristic")
         whole = frame_with(pages.open(filters, widgets=ungrouped), "Characteristic")
@@ -481,8 +495,8 @@ def row_level_exposure(pages: Pages) -> list[str]:
 
 def run_all(pages: Pages, truth: Truth, *, limit: int = 40, survival_filters: int = 20
             ) -> list[Outcome]:
-    filters_list = [{"center_id": [c], "histology_group": [h]} for c in CENTRES
-                    for h in HISTOLOGY][:survival_filters]
+    filters_list = [{"center_id": [c], "histology_group": [h]} for c in truth.centres
+                    for h in truth.histologies[:5]][:survival_filters]
     views = list(survival_views(pages, truth, filters_list))
     return [
         attack_flow(pages, truth, limit),
