@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from dashboards.access import (
@@ -107,3 +108,20 @@ def test_claims_and_allow_list_rules(tmp_path):
     bad.write_text('[roles]\n"a@x.org" = "superuser"\n')
     with pytest.raises(AccessMisconfigured, match="unknown role 'superuser'"):
         read_allow_list(bad)
+
+
+def test_caches_are_keyed_by_role(app, warehouse):
+    with duckdb.connect(str(warehouse.paths.current), read_only=True) as con:
+        (exact,) = con.execute("SELECT count(*) FROM marts.episode_cohort "
+                               "WHERE center_id = 'centre_d'").fetchone()
+    runs = {}
+    for role in ("aggregate", "analyst", "aggregate"):
+        at = app(warehouse.home, role=role)
+        at.query_params["center_id"] = "centre_d"
+        at.run()
+        no_exception(at)
+        rows = any("episode_id" in d.value.columns for d in at.dataframe)
+        runs.setdefault(role, []).append((metric(at, "OMD episodes"), rows))
+    assert runs["analyst"] == [(f"{exact:,}", True)]  # not the aggregate's cached view
+    assert [r[1] for r in runs["aggregate"]] == [False, False]  # nor the analyst's rows
+    assert runs["aggregate"][0] == runs["aggregate"][1]  # the same cell, the same value
