@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "export",
     "dq",
     "demo",
+    "audit",
 )
 
 
