@@ -97,12 +97,12 @@ def matrix(results: pl.DataFrame) -> pl.DataFrame:
         wide.with_columns(pl.col(wanted).fill_null(0))
         .with_columns(share=(passed / (passed + failed)).fill_nan(None))
         .sort(pl.col("kahn_category").replace_strict(rank, default=9), "kahn_subcategory")
-        .select(
-            Category=pl.col("kahn_category").str.to_titlecase(),
-            Subcategory=pl.col("kahn_subcategory").str.to_titlecase(),
+        .select([
+            pl.col("kahn_category").str.to_titlecase().alias("Category"),
+            pl.col("kahn_subcategory").str.to_titlecase().alias("Subcategory"),
             *wanted,
-            **{"Passed, % of applicable": pl.col("share")},
-        )
+            pl.col("share").alias("Passed, % of applicable"),
+        ])
     )
 
 

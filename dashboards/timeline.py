@@ -113,3 +113,80 @@ def swimmer_rows(cohort: pl.DataFrame, outcomes: pl.DataFrame, cap: int = SWIMME
         treatment=label_column(pl.col("treatment_strategy"), "treatment_strategy"),
     ).drop_nulls("months")
     return joined.sort("months", "patient_id", descending=[True, False]).head(cap), joined.height
+
+
+LESION_COLOUR = "#7fb0d6"
+LINE_COLOUR = "#e9a03b"
+SYSTEMIC_LANE = "Systemic therapy"
+PRIMARY_LANE = "Primary tumour and nodes"
+ASSESSMENT_LANE = "Assessments (OMD state)"
+EPISODE_LANE = "OMD episodes"
+FOLLOWUP_LANE = "Follow-up"
+
+
+def lanes(course: PatientCourse) -> tuple[dict[str, pl.DataFrame], list[str]]:
+    """The frames `dashboards.page_charts.timeline_figure` draws, and the lane order."""
+    f = course.frames
+    lesion_bars = lesion_lanes(course)
+    lane_of = lesion_bars.select("lesion_id", "lane")
+    bars = lesion_bars.select(
+        "lane", "start", "end",
+        text=pl.format("{} · detected {} · {}", pl.col("lane"), pl.col("start").dt.strftime("%Y-%m-%d"),
+                       pl.when(pl.col("resolved").is_not_null())
+                       .then(pl.format("resolved {}", pl.col("resolved").dt.strftime("%Y-%m-%d")))
+                       .otherwise(pl.lit("not resolved"))),
+        kind=pl.lit("Lesion (detected → resolved)"), colour=pl.lit(LESION_COLOUR),
+    )
+    end = course.end_date
+    lines = f["lines"].select(
+        lane=pl.lit(SYSTEMIC_LANE), start="line_start_date",
+        end=pl.col("line_end_date").fill_null(pl.lit(end, dtype=pl.Date)),
+        text=pl.format("Line {}: {}", pl.col("line_number"), pl.col("drugs").list.join(" + ")),
+        kind=pl.lit("Systemic therapy line"), colour=pl.lit(LINE_COLOUR),
+    )
+    progression = f["progressions"].join(lane_of, on="lesion_id", how="left").select(
+        lane=pl.col("lane").fill_null(pl.lit(PRIMARY_LANE)), date="event_date",
+        text=pl.format("Progression of {}{}", pl.col("lane").fill_null(pl.lit("disease")),
+                       pl.when(pl.col("confirmed")).then(pl.lit(" (confirmed)"))
+                       .otherwise(pl.lit(""))),
+    )
+    treatments = f["treatments"].join(lane_of, on="lesion_id", how="left").select(
+        lane=pl.col("lane").fill_null(pl.lit(PRIMARY_LANE)), date="start_date", modality="modality",
+        text=pl.format(
+            "{}{}: {}", label_column(pl.col("modality"), "modality"),
+            pl.when(pl.col("is_sbrt").fill_null(False)).then(pl.lit(" (SBRT)")).otherwise(pl.lit("")),
+            pl.when(pl.col("total_dose_gy").is_not_null())
+            .then(pl.format("{} Gy in {} fractions, BED10 {} Gy", pl.col("total_dose_gy").round(1),
+                            pl.col("fractions"), pl.col("bed10_gy").round(1)))
+            .otherwise(pl.lit("procedure")),
+        ),
+    )
+    assessments = f["assessments"].select(
+        lane=pl.lit(ASSESSMENT_LANE), date="assessment_date", state="assessment_state",
+        text=pl.format("{}: {} · {} lesions in {} organs",
+                       label_column(pl.col("assessment_kind"), "assessment_kind"),
+                       label_column(pl.col("assessment_state"), "assessment_state"),
+                       pl.col("n_lesions"), pl.col("n_organs")),
+    )
+    episodes = f["episodes"].select(
+        lane=pl.lit(EPISODE_LANE), date="episode_date",
+        text=pl.format("Episode {}: {}", pl.col("episode_number"),
+                       label_column(pl.col("omd_state"), "omd_state")),
+    )
+    patient = f["patient"]
+    died = patient.height and patient["death_date"][0] is not None
+    end_frame = pl.DataFrame({
+        "lane": [FOLLOWUP_LANE], "date": [end],
+        "text": ["Death" if died else "Alive at the last contact (censored)"],
+        "name": ["Death" if died else "Last contact (censored)"],
+        "symbol": ["x-thin-open" if died else "circle-open"],
+        "colour": ["#111111" if died else "#555555"],
+    }) if end is not None else pl.DataFrame()
+    order = [EPISODE_LANE, ASSESSMENT_LANE, *lesion_bars["lane"].to_list(), PRIMARY_LANE,
+             SYSTEMIC_LANE, FOLLOWUP_LANE]
+    used = set(bars["lane"]) | set(lines["lane"]) | set(progression["lane"]) | set(
+        treatments["lane"]) | set(assessments["lane"]) | set(episodes["lane"]) | {FOLLOWUP_LANE}
+    return {
+        "bars": pl.concat([bars, lines]), "progression": progression, "treatments": treatments,
+        "assessments": assessments, "episodes": episodes, "end": end_frame,
+    }, [lane for lane in order if lane in used]

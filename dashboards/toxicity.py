@@ -132,9 +132,13 @@ def rate_rows(flags: pl.DataFrame, policy: disclosure.Policy, *, by: str,
             continue
         low, high = wilson_interval(row["e"], row["n"])
         texts.append(percent_ci(row["e"] / row["n"] if row["n"] else None, low, high))
+    first = {ANY: 0, RT: 1}
+    joined = joined.with_columns(pl.Series("text", texts, dtype=pl.String)).sort(
+        pl.col(by).replace_strict(first, default=2, return_dtype=pl.Int64), pl.col(by))
     return joined.select(
         pl.col(by).alias(title), Courses="n_label", **{"Grade ≥ 3": "e_label"}
-    ).with_columns(pl.Series("Rate, % (95% CI)", texts, dtype=pl.String))
+        **{"Rate, % (95% CI)": "text"},
+    )
 
 
 def attribution_flags(summary: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
