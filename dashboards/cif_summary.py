@@ -21,6 +21,7 @@ from dashboards.survival_analysis import at_risk_months
 from pipelines.stats import DAYS_PER_MONTH, cumulative_incidence
 
 VALUE_MONTHS = (12, 24)
+NO_EVENT_YET = "0% (no event yet)"  # a log(−log) interval does not exist at 0
 GROUP = "group"
 
 
@@ -120,8 +121,8 @@ def _table(data, curve, gate, unit, policy, unit_title, event_title, competing_t
         if values is not None:
             at = values.filter(pl.col("at_months") == float(months))
             texts = {
-                row[GROUP]: percent_ci(row["cumulative_incidence"], row["ci_lower"],
-                                       row["ci_upper"])
+                row[GROUP]: NO_EVENT_YET if row["cumulative_incidence"] == 0 else percent_ci(
+                    row["cumulative_incidence"], row["ci_lower"], row["ci_upper"])
                 for row in at.iter_rows(named=True)  # one row per group
             }
         columns[f"{months} months, % (95% CI)"] = [

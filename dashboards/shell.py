@@ -84,12 +84,18 @@ def _load_url_once(choices: list[str]) -> None:
     }
 
 
+# A page's own parameters (the timeline's patient, a saved cohort's link) survive the
+# shell's rewrite of the filter part of the URL.
+PAGE_PARAMS = ("patient", "open")
+
+
 def _write_url(batch: str, filters: Filters) -> None:
     wanted: dict[str, str | list[str]] = {}
     if batch != data.CURRENT:
         wanted[BATCH_KEY] = batch
     wanted.update({key: values for key, values in filters.items() if values})
     current = {key: st.query_params.get_all(key) for key in st.query_params}
+    wanted.update({key: current[key] for key in PAGE_PARAMS if key in current})
     normalised = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     if current != normalised:
         st.query_params.from_dict(wanted)

@@ -136,8 +136,8 @@ def rate_rows(flags: pl.DataFrame, policy: disclosure.Policy, *, by: str,
     joined = joined.with_columns(pl.Series("text", texts, dtype=pl.String)).sort(
         pl.col(by).replace_strict(first, default=2, return_dtype=pl.Int64), pl.col(by))
     return joined.select(
-        pl.col(by).alias(title), Courses="n_label", **{"Grade ≥ 3": "e_label"}
-        **{"Rate, % (95% CI)": "text"},
+        pl.col(by).alias(title), Courses="n_label",
+        **{"Grade ≥ 3": "e_label", "Rate, % (95% CI)": "text"},
     )
 
 

@@ -13,13 +13,13 @@ builds the same by hand (used for screenshots and the speed measurement).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +44,27 @@ class PipelineHome:
         return Paths(self.home)
 
 
-def _oligo(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OLIGO_HOME=str(home), OLIGO_PSEUDONYM_SECRET=SECRET)
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env,
-                          capture_output=True, text=True)
+@contextlib.contextmanager
+def _environment(home: Path):
+    """OLIGO_HOME and the pseudonym secret for an in-process run, restored afterwards."""
+    saved = {k: os.environ.get(k) for k in ("OLIGO_HOME", "OLIGO_PSEUDONYM_SECRET")}
+    os.environ.update(OLIGO_HOME=str(home), OLIGO_PSEUDONYM_SECRET=SECRET)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _oligo(*args: str) -> int:
+    """`oligo ARGS` in this process (the CLI's own entry point; its output is discarded)."""
+    from pipelines.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return main(list(args))
 
 
 UPDATED_PATIENTS = 10  # alive patients seen again in the later delivery
@@ -82,21 +99,23 @@ def later_delivery(source: Path, target: Path, cutoff: dt.date) -> None:
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
-def build_pipeline_home(home: Path, patients: int = 160, seed: int = 7) -> PipelineHome:
+def build_pipeline_home(home: Path, patients: int = 120, seed: int = 7) -> PipelineHome:
     home.mkdir(parents=True, exist_ok=True)
     exports = home / "exports"
-    for (cutoff, batch), extra in ((EARLIER, ()), (MESSY, ("--messy",))):
-        made = _oligo(home, "generate", "--patients", str(patients), "--seed", str(seed),
-                      "--out", str(exports), "--batch-id", batch, "--cutoff", cutoff, *extra)
-        if made.returncode:
-            raise RuntimeError(made.stdout + made.stderr[-3000:])
-    later_delivery(exports / EARLIER[1], exports / LATER[1], dt.date.fromisoformat(LATER[0]))
-    for _, batch in (EARLIER, LATER):
-        run = _oligo(home, "run", "--batch", batch)
-        if run.returncode:
-            raise RuntimeError(f"oligo run {batch}: {run.stdout}{run.stderr[-3000:]}")
-    # The messy delivery may publish with quarantined rows or be blocked: either is history.
-    _oligo(home, "run", "--batch", MESSY[1])
+    with _environment(home):
+        for (cutoff, batch), extra in ((EARLIER, ()), (MESSY, ("--messy",))):
+            code = _oligo("generate", "--patients", str(patients), "--seed", str(seed),
+                          "--out", str(exports), "--batch-id", batch, "--cutoff", cutoff, *extra)
+            if code:
+                raise RuntimeError(f"oligo generate {batch} exited with {code}")
+        later_delivery(exports / EARLIER[1], exports / LATER[1], dt.date.fromisoformat(LATER[0]))
+        for _, batch in (EARLIER, LATER):
+            code = _oligo("run", "--batch", batch)
+            if code:
+                raise RuntimeError(f"oligo run {batch} exited with {code}")
+        # The messy delivery is refused or blocked (or publishes with quarantined rows):
+        # either way it is history for the data-quality page.
+        _oligo("run", "--batch", MESSY[1])
     import duckdb
 
     with duckdb.connect(str(Paths(home).ops), read_only=True) as con:
@@ -104,13 +123,21 @@ def build_pipeline_home(home: Path, patients: int = 160, seed: int = 7) -> Pipel
             "SELECT status FROM ops.ops.runs WHERE batch_id = ? ORDER BY started_at DESC LIMIT 1",
             [MESSY[1]],
         ).fetchone()
+    built = PipelineHome(home, EARLIER[1], LATER[1], MESSY[1], status)
+    (home / "built.json").write_text(json.dumps({"messy_status": status}))
+    return built
+
+
+def load_pipeline_home(home: Path) -> PipelineHome:
+    """A folder `build_pipeline_home` finished earlier (it writes built.json last)."""
+    status = json.loads((home / "built.json").read_text())["messy_status"]
     return PipelineHome(home, EARLIER[1], LATER[1], MESSY[1], status)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--patients", type=int, default=400)
+    parser.add_argument("--patients", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     built = build_pipeline_home(args.home, args.patients, args.seed)
