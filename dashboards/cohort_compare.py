@@ -20,6 +20,7 @@ from dashboards.filters import apply_filters
 from dashboards.smd import smd_table
 from dashboards.survival_analysis import SurvivalSummary, summarise
 from dashboards.table_one import CATEGORICAL, CONTINUOUS, table_one
+from dashboards.table_one_display import level_words
 
 GROUP = "saved_cohort"
 
@@ -62,7 +63,7 @@ def compare(database: Path, named: dict[str, dict], policy: Policy) -> Compariso
     episodes = _episodes(database, named)
     a = episodes.filter(pl.col(GROUP) == names[0])
     b = episodes.filter(pl.col(GROUP) == names[1])
-    table = with_smd(table_one(episodes.lazy(), GROUP, policy), a, b)
+    table = with_smd(level_words(table_one(episodes.lazy(), GROUP, policy)), a, b)
     both = a.join(b.select("episode_id"), on="episode_id", how="semi")
     overlap = protected_total(both, unit="episode_id", policy=policy)
 

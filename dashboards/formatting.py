@@ -36,6 +36,12 @@ def p_value(p: float | None) -> str:
     return f"p = {p:.2f}"
 
 
+def p_cell(p: float | None) -> str:
+    """A p-value in a table's p column: '<0.001', '0.004', '0.03', '>0.99'."""
+    text = p_value(p)
+    return text.removeprefix("p = ").replace("p < ", "<").replace("p > ", ">")
+
+
 def estimate_ci(value: float | None, lower: float | None, upper: float | None, *,
                 digits: int = 2, scale: float = 1.0, unit: str = "", level: int = 95) -> str:
     """'0.43 (95% CI 0.31–0.60)'; with unit '%' and scale 100: '12.3% (95% CI 8.1–17.4)'."""
@@ -71,3 +77,14 @@ def dates_without_times(frame: pl.DataFrame) -> pl.DataFrame:
 
 def p_value_column(p: pl.Series) -> pl.Series:
     return pl.Series([p_value(x) for x in p.to_list()], dtype=pl.String)
+
+
+def date_column_config(frame: pl.DataFrame) -> dict:
+    """`st.dataframe` column_config showing date and datetime columns as dates only."""
+    import streamlit as st
+
+    return {
+        name: st.column_config.DateColumn(name, format="YYYY-MM-DD")
+        for name, dtype in frame.schema.items()
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime)
+    }

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboards import audit, sql_explorer
 from dashboards.access import require_role
+from dashboards.formatting import date_column_config
 from dashboards.navigation import ROW_LEVEL
 from dashboards.shell import page_context
 from pipelines.settings import paths
@@ -69,7 +70,8 @@ with editor:
             st.success(f"{frame.height:,} rows" + (f" (stopped at the row cap of {cap:,}; "
                                                      "aggregate or raise the cap)"
                                                      if outcome.truncated else ""))
-            st.dataframe(frame, hide_index=True, key="sql_result", width="stretch")
+            st.dataframe(frame, hide_index=True, key="sql_result", width="stretch",
+                         column_config=date_column_config(frame))
             downloads = st.columns(2)
             downloads[0].download_button(
                 "Download CSV", data=sql_explorer.csv_bytes(frame), file_name="query.csv",
