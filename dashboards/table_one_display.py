@@ -22,7 +22,12 @@ def level_words(table: pl.DataFrame) -> pl.DataFrame:
     }
     keys = pl.concat_str(["Characteristic", "Level"], separator="\u0000")
     flat = {f"{t}\u0000{c}": w for (t, c), w in mapping.items()}
-    return table.with_columns(Level=keys.replace_strict(flat, default=pl.col("Level")))
+    coded = pl.col("Characteristic").is_in([t for t, c in TITLE_TO_COLUMN.items()
+                                             if c in CODE_LABELS])
+    readable_code = pl.col("Level").str.replace_all("_", " ")
+    readable_code = readable_code.str.slice(0, 1).str.to_uppercase() + readable_code.str.slice(1)
+    fallback = pl.when(coded).then(readable_code).otherwise(pl.col("Level"))
+    return table.with_columns(Level=keys.replace_strict(flat, default=fallback))
 
 
 def readable(grouped: pl.DataFrame, overall: pl.DataFrame, group: str | None) -> pl.DataFrame:
