@@ -22,7 +22,7 @@ from pipelines.contract.tables import TABLES
 from pipelines.quality.diff import diff_batches, diff_checks
 
 CATEGORY_ORDER = ("conformance", "completeness", "plausibility")
-CONTEXTS = {"staging": "Delivery (staging)", "marts": "Derived (marts)"}
+CONTEXTS = {"staging": "Staging", "marts": "Marts"}  # the delivery as loaded; derived data
 STATUS_WORDS = {
     "published": "published", "unchanged": "unchanged (same delivery)",
     "blocked_dq": "blocked by data-quality checks", "refused": "refused", "failed": "failed",
@@ -69,7 +69,7 @@ def with_outcome(results: pl.DataFrame) -> pl.DataFrame:
     """`outcome`: pass, fail, or not applicable (no record to check); `context` from the
     checked asset's layer."""
     return results.with_columns(
-        outcome=pl.when(pl.col("total_count").fill_null(0) == 0).then(pl.lit("not applicable"))
+        outcome=pl.when(pl.col("total_count").fill_null(0) == 0).then(pl.lit("n/a"))
         .when(pl.col("passed")).then(pl.lit("pass")).otherwise(pl.lit("fail")),
         context=pl.col("asset").str.split("/").list.first()
         .replace_strict(CONTEXTS, default=pl.col("asset").str.split("/").list.first()),
@@ -85,7 +85,7 @@ def matrix(results: pl.DataFrame) -> pl.DataFrame:
         .agg(n=pl.len())
         .with_columns(column=pl.format("{}: {}", pl.col("context"), pl.col("outcome")))
     )
-    wanted = [f"{c}: {o}" for c in CONTEXTS.values() for o in ("pass", "fail", "not applicable")]
+    wanted = [f"{c}: {o}" for c in CONTEXTS.values() for o in ("pass", "fail", "n/a")]
     wide = counts.pivot(on="column", index=["kahn_category", "kahn_subcategory"], values="n")
     for column in wanted:
         if column not in wide.columns:
@@ -101,7 +101,7 @@ def matrix(results: pl.DataFrame) -> pl.DataFrame:
             pl.col("kahn_category").str.to_titlecase().alias("Category"),
             pl.col("kahn_subcategory").str.to_titlecase().alias("Subcategory"),
             *wanted,
-            pl.col("share").alias("Passed, % of applicable"),
+            pl.col("share").alias("Passed"),
         ])
     )
 

@@ -30,6 +30,7 @@ from dashboards.filters import (
 from pipelines.settings import paths
 
 CONTEXT_KEY = "_oligo_page_context"
+PENDING_FILTERS_KEY = "_oligo_url_filters"  # a filter the sidebar applies on its next run
 URL_LOADED_KEY = "_oligo_url_loaded"
 BATCH_KEY = "batch"
 STATUS_WORDS = {
@@ -92,7 +93,7 @@ def _load_url_once(choices: list[str]) -> None:
     batch = st.query_params.get(BATCH_KEY)
     if batch in choices:
         st.session_state[BATCH_KEY] = batch
-    st.session_state["_oligo_url_filters"] = {
+    st.session_state[PENDING_FILTERS_KEY] = {
         facet.key: st.query_params.get_all(facet.key) for facet in FACETS
     } | {item.key: st.query_params.get_all(item.key) for item in RANGES}
 
@@ -212,6 +213,8 @@ def render_ranges(database: Path, pending: dict | None) -> Filters:
         url = parse_range(item, (pending or {}).get(item.key) or [])
         if url is not None:
             st.session_state[key] = url if item.kind == "date" else tuple(int(v) for v in url)
+        elif pending is not None:  # a shared URL or saved cohort without this range
+            st.session_state[key] = (low, high)
         value = st.session_state.get(key)
         if not (isinstance(value, tuple) and len(value) == 2):
             value = (low, high)
@@ -241,7 +244,7 @@ def render_shell(viewer: Viewer) -> PageContext | None:
         batch = st.selectbox("Batch", choices, key=BATCH_KEY, format_func=_batch_label)
         database = data.database_for(batch)
         options = facet_options(database)
-        pending = st.session_state.pop("_oligo_url_filters", None)
+        pending = st.session_state.pop(PENDING_FILTERS_KEY, None)
         for facet in FACETS:
             key = filter_key(facet.key)
             if pending is not None:

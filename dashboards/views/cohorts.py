@@ -10,9 +10,9 @@ import streamlit as st
 from dashboards import audit, charts, cohort_store, page_charts
 from dashboards.access import ROLES, require_role
 from dashboards.cohort_compare import compare
-from dashboards.filters import FACETS, describe_filters
+from dashboards.filters import FACETS, RANGES, describe_filters
 from dashboards.formatting import p_value
-from dashboards.shell import filter_key, page_context
+from dashboards.shell import PENDING_FILTERS_KEY, page_context
 
 PAGE = "cohorts"
 OPEN_PARAM = "open"
@@ -24,9 +24,12 @@ owner = viewer.email
 
 
 def apply_cohort(cohort: cohort_store.SavedCohort) -> None:
-    """Put a saved filter into the sidebar (labels this batch lacks are dropped there)."""
-    for facet in FACETS:
-        st.session_state[filter_key(facet.key)] = list(cohort.filters.get(facet.key, []))
+    """Hand a saved filter to the sidebar for the next run, as a shared URL's filter is
+    (the sidebar's widgets exist already in this run; labels a batch lacks are dropped)."""
+    st.session_state[PENDING_FILTERS_KEY] = {
+        key: list(cohort.filters.get(key, [])) for key in [f.key for f in FACETS]
+        + [r.key for r in RANGES]
+    }
 
 
 wanted = st.query_params.get(OPEN_PARAM)

@@ -54,7 +54,7 @@ info = context.provenance
 published = runs.filter(pl.col("status") == "published")
 last_published = published["finished_at"].max() if published.height else None
 cols = st.columns(4)
-cols[0].metric("Batch shown", info.batch_id if info else context.batch)
+cols[0].metric("Runs needing attention", f"{runs.filter(pl.col('status').is_in(list(data.ATTENTION_STATUSES))).height:,}")
 cols[1].metric("Data cut-off", date_text(info.data_cutoff_date if info else None))
 cols[2].metric("Last published", date_text(last_published))
 if last_published is not None:
@@ -78,15 +78,16 @@ with tab_checks:
         top = st.columns(3)
         top[0].metric("Checks passed", f"{by_outcome.get('pass', 0):,}")
         top[1].metric("Checks failed", f"{by_outcome.get('fail', 0):,}")
-        top[2].metric("Not applicable", f"{by_outcome.get('not applicable', 0):,}")
+        top[2].metric("Not applicable", f"{by_outcome.get('n/a', 0):,}")
         st.subheader("Checks by Kahn category and context")
         st.dataframe(
             dq.matrix(results), hide_index=True, key="dq_matrix", width="stretch",
-            column_config={"Passed, % of applicable": st.column_config.ProgressColumn(
-                "Passed, % of applicable", min_value=0.0, max_value=1.0, format="percent")},
+            column_config={"Passed": st.column_config.ProgressColumn(
+                "Passed", help="Share of the applicable checks that passed", min_value=0.0,
+                max_value=1.0, format="percent")},
         )
-        st.caption("Context: the delivery as loaded (staging, checked against the contract) "
-                   "or the derived marts. Not applicable: no record to check.")
+        st.caption("Context: Staging is the delivery as loaded (checked against the contract), "
+                   "Marts the derived tables. n/a: not applicable, no record to check.")
         st.subheader("Failing checks")
         failing = dq.failing_checks(results)
         if failing.is_empty():

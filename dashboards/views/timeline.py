@@ -49,7 +49,8 @@ with tab_patient:
             facts[1].metric("Born", str(row["birth_year"]))
             facts[2].metric("Diagnosis", date_text(diagnosis))
             facts[3].metric("Vital status", label("vital_status", row["vital_status"]),
-                            date_text(row["death_date"] or row["last_contact_date"]),
+                            f"died {date_text(row['death_date'])}" if row["death_date"]
+                            else f"last contact {date_text(row['last_contact_date'])}",
                             delta_color="off", delta_arrow="off")
             frames, order = timeline.lanes(course)
             st.plotly_chart(page_charts.timeline_figure(frames, order,

@@ -50,7 +50,7 @@ def test_check_matrix_by_kahn_category_and_context(app, pipeline_home):
         FROM dq.check_results WHERE run_id = (SELECT run_id FROM dq.check_results
             WHERE batch_id = ? GROUP BY 1 ORDER BY max(checked_at) DESC LIMIT 1)
           AND total_count > 0 GROUP BY ALL""", [batch])
-    context = {"staging": "Delivery (staging)", "marts": "Derived (marts)"}
+    context = {"staging": "Staging", "marts": "Marts"}
     for category, subcategory, layer, passed, n in expected:
         row = matrix[(matrix["Category"] == category.title())
                      & (matrix["Subcategory"] == subcategory.title())].iloc[0]
