@@ -111,7 +111,8 @@ if result.overlaps:
                "no test between them is shown.")
 
 st.markdown("**Table 1** (standardised mean difference: above 0.1 suggests imbalance)")
-st.dataframe(result.table_one, hide_index=True, key="compare_table_one", width="stretch")
+st.dataframe(result.table_one, hide_index=True, key="compare_table_one", width="stretch",
+             height=35 * (result.table_one.height + 1) + 3)
 left, right = st.columns(2)
 with left:
     survival = result.survival

@@ -16,6 +16,7 @@ from dashboards.shell import page_context, select_from_chart
 
 PAGE = "study"
 CHART_COLUMNS = 3
+FEATURED = ("omd_state", "organs", "treatment_strategy")
 
 viewer = require_role(*ROLES)
 context = page_context()
@@ -39,9 +40,15 @@ columns[3].metric(
 )
 
 st.subheader("Cohort")
-st.caption("OMD episodes per category. Click a bar (shift-click for several) to filter.")
+top = st.columns([3, 1])
+top[0].caption("OMD episodes per category. Click a bar (shift-click for several) to filter; "
+               "every category is also a filter in the sidebar.")
+# Each chart costs the browser a few hundred milliseconds to draw (docs/dashboards.md,
+# Speed): three open the page, the other nine on request.
+show_all = top[1].toggle("Show all twelve charts", value=False, key="study_all_charts")
+shown = FACETS if show_all else [f for f in FACETS if f.key in FEATURED]
 grid = st.columns(CHART_COLUMNS)
-for index, facet in enumerate(FACETS):
+for index, facet in enumerate(shown):
     selected = context.filters.get(facet.key, [])
     figure = charts.facet_bar(view.bars[facet.key], title=facet.title, selected=selected,
                               threshold=context.threshold, display=partial(facet_word, facet))
