@@ -76,12 +76,8 @@ def auth_configured() -> bool:
     """True when `.streamlit/secrets.toml` has an `[auth]` section (sign-in required)."""
     try:
         return "auth" in st.secrets
-    except (FileNotFoundError, OSError):
+    except FileNotFoundError:  # StreamlitSecretNotFoundError: no secrets file at all
         return False
-    except Exception as exc:  # StreamlitSecretNotFoundError when there is no secrets file
-        if type(exc).__name__ == "StreamlitSecretNotFoundError":
-            return False
-        raise
 
 
 def login_provider() -> str | None:

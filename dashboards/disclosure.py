@@ -36,6 +36,11 @@ API (frames in, frames out; no Streamlit):
   `refused` {group: reason}) and `gate_message(gate)`.
 - `percent_text(part, whole)` on two shown `Count`s.
 - `rows_allowed(policy)`: whether row-level data may be shown at all.
+- `with_record_keys(rows, unit)`: adds `_rk_<unit>`; do it once in a cached loader (as
+  `dashboards.data.cohort` does for episodes and patients), else every call hashes again.
+
+`event` columns for the gate are 1 (or > 0) for the event the curve draws; pass a 0/1
+column of the event of interest for a cumulative incidence.
 """
 
 from __future__ import annotations

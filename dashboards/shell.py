@@ -141,6 +141,14 @@ def render_freshness(context: PageContext) -> None:
             f"Batch **{info.batch_id}**{frozen} · data cut-off **{info.data_cutoff_date}**"
             f"{published} · parameter set `{info.parameter_set}`"
         )
+    if context.policy.perturb:
+        st.caption(
+            ":material/shield: Protected counts: a count below "
+            f"{context.policy.threshold} shows as {context.policy.small_label}; other counts "
+            f"may differ from the true value by up to ±{context.policy.max_noise} (the same "
+            "cell always shows the same value). Exact counts and row-level data need the "
+            "analyst role."
+        )
     warning = run_warning(data.latest_run())
     if warning:
         st.warning(warning, icon="⚠️")

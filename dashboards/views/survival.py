@@ -105,6 +105,7 @@ if not summary.groups:
            if context.policy.perturb else "")
         + ": nothing can be estimated. Widen the filter or group less finely."
     )
+    st.dataframe(summary.table, hide_index=True, key="survival_table")
     st.stop()
 
 title = f"{endpoint} from the {ORIGINS[origin]}"
