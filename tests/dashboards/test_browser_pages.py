@@ -27,14 +27,9 @@ VIEWPORT = {"width": 1440, "height": 1400}
 def site(pipeline_home):
     """The dashboards served on the pipeline's data folder, demo identity as analyst."""
     require_chromium()
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OLIGO_DEMO_ROLE", "analyst")
-    try:
-        with serve(pipeline_home.home, ARTIFACTS / "streamlit-pages.log") as url, \
-                chromium() as browser:
-            yield url, browser
-    finally:
-        mp.undo()
+    with serve(pipeline_home.home, ARTIFACTS / "streamlit-pages.log",
+               env={"OLIGO_DEMO_ROLE": "analyst"}) as url, chromium() as browser:
+        yield url, browser
 
 
 def new_page(browser):
@@ -50,7 +45,7 @@ def current(pipeline_home, query: str, params=()):
         return con.execute(query, list(params)).fetchall()
 
 
-def test_local_control_journey(site, pipeline_home):
+def test_local_control_and_toxicity_journey(site, pipeline_home):
     url, browser = site
     page = new_page(browser)
     page.goto(f"{url}/local-control", wait_until="domcontentloaded")
@@ -61,9 +56,14 @@ def test_local_control_journey(site, pipeline_home):
     page.get_by_role("radio", name="Technique").click()
     page.get_by_text(re.compile(r"Gray's test across groups: p")).wait_for(timeout=60_000)
     # The grid draws on a canvas; its cells are in the DOM for assistive technology.
-    page.get_by_role("gridcell", name="SBRT").first.wait_for(state="attached", timeout=30_000)
+    page.get_by_text("SBRT", exact=True).first.wait_for(state="attached", timeout=30_000)
     settle(page)
     shoot(page, "local-control")
+    page.goto(f"{url}/toxicity", wait_until="domcontentloaded")
+    page.get_by_text("Late toxicity: cumulative incidence").wait_for(timeout=90_000)
+    page.get_by_text("Late toxicity of grade ≥ 2").first.wait_for(timeout=60_000)
+    settle(page)
+    shoot(page, "toxicity")
     page.close()
 
 
@@ -96,11 +96,10 @@ def test_data_quality_drill_down(site, pipeline_home):
     settle(page)
     shoot(page, "data-quality")
     page.get_by_role("tab", name="Quarantine").click()
-    page.get_by_role("gridcell", name="the row it depends on was quarantined").first.wait_for(
+    page.get_by_text("the row it depends on was quarantined").first.wait_for(
         state="attached", timeout=30_000)
     page.get_by_role("tab", name=re.compile("Runs")).click()
-    page.get_by_role("gridcell", name="refused").first.wait_for(state="attached",
-                                                                timeout=30_000)
+    page.get_by_text("refused", exact=True).first.wait_for(state="attached", timeout=30_000)
     settle(page, 800)
     shoot(page, "data-quality-runs")
     page.close()
