@@ -304,6 +304,7 @@ def test_small_counts_are_suppressed_on_a_tiny_cohort(app, tiny_warehouse):
     no_exception(at)
     assert metric(at, "OMD episodes") == "<5"
     assert metric(at, "Patients") == "<5"
+    at.toggle(key="study_all_charts").set_value(True).run()
     bars = _bar_charts(at)
     assert len(bars) == 12
     for trace in bars:
