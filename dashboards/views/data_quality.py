@@ -169,3 +169,6 @@ with tab_runs:
         hide_index=True, key="dq_runs", width="stretch",
         column_config={"Message": st.column_config.TextColumn(width="large")},
     )
+    for run in attention.iter_rows(named=True):  # the few runs that need attention, in full
+        st.warning(f"**{run['batch_id']}** ({dq.STATUS_WORDS.get(run['status'], run['status'])}"
+                   f", {run['started_at']:%Y-%m-%d %H:%M}):\n\n```\n{run['message'] or ''}\n```")

@@ -4,8 +4,10 @@
     python -m tests.dashboards.speed --home /tmp/oligo-100k
 
 Not a test (timings depend on the machine); the figures are written in docs/dashboards.md.
-"First render" is from navigation to the headline counts and every chart drawn; "filter
-change" is from picking an OMD state to the new episode count and redrawn charts.
+"First render" is from navigation to the headline counts and the charts the study view
+opens with drawn (three category charts and the cohort flow); "filter change" is from
+picking an OMD state to the new episode count and redrawn charts. Median of `--repeats`
+(default 5) new sessions.
 """
 
 from __future__ import annotations
