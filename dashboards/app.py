@@ -41,6 +41,20 @@ def render_sign_in() -> None:
               key="log_in")
 
 
+def navigation_pages(viewer) -> list:
+    """The viewer's pages. The default page is served at the root URL; a hidden copy keeps
+    its own address (`/study`) working too, so every page has a deep link."""
+    pages = []
+    for page in visible_pages(viewer.role, is_demo=viewer.is_demo):
+        pages.append(st.Page(VIEWS / page.file, title=page.title, icon=page.icon,
+                             url_path=f"{page.url_path}-home" if page.default else page.url_path,
+                             default=page.default))
+        if page.default:
+            pages.append(st.Page(VIEWS / page.file, title=page.title, icon=page.icon,
+                                 url_path=page.url_path, visibility="hidden"))
+    return pages
+
+
 def main() -> None:
     disable_telemetry()
     st.set_page_config(page_title="Oligometastatic NSCLC registry", layout="wide")
@@ -60,13 +74,7 @@ def main() -> None:
     if not viewer.is_demo and not st.session_state.get(SIGNED_IN_KEY):
         audit.record(viewer, "sign-in", "sign_in", None, None)
         st.session_state[SIGNED_IN_KEY] = True
-    navigation = st.navigation(
-        [
-            st.Page(VIEWS / page.file, title=page.title, icon=page.icon,
-                    url_path=page.url_path, default=page.default)
-            for page in visible_pages(viewer.role, is_demo=viewer.is_demo)
-        ]
-    )
+    navigation = st.navigation(navigation_pages(viewer))
     render_identity(viewer)
     context = render_shell(viewer)
     if context is None:

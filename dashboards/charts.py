@@ -19,7 +19,8 @@ PALETTE = ("#1f5fa8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#8d6e63", "#3
            "#b5838d", "#52796f", "#bc6c25", "#4a4e69", "#9c6644")
 
 
-def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshold: int) -> go.Figure:
+def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshold: int,
+              display=None) -> go.Figure:
     """Bars of one facet (`label`, `n`, `n_label`, `n_small`); selected labels dark.
 
     Clicking a bar selects its label (Streamlit `on_select`); `customdata` carries the label.
@@ -29,20 +30,23 @@ def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshol
         pl.when(protected).then(pl.lit(threshold)).otherwise(counts["n"])
     ).to_series()
     labels = counts["label"].to_list()
+    # Words on the axis (`display`: code -> words); the code stays the selection's value.
+    words = [display(label) for label in labels] if display else labels
     colors = [
         SELECTED if (not selected or label in selected) else UNSELECTED for label in labels
     ]
     # Long labels (OMD states, strategies) read better on horizontal bars.
-    horizontal = bool(labels) and max(len(label) for label in labels) > 12
+    horizontal = bool(words) and max(len(word) for word in words) > 12
     values = heights.to_list()
     bar = go.Bar(
-        x=values if horizontal else labels,
-        y=labels if horizontal else values,
+        x=values if horizontal else words,
+        y=words if horizontal else values,
         orientation="h" if horizontal else "v",
         text=counts["n_label"].to_list(),
         textposition="outside",
         customdata=labels,
-        hovertemplate="%{customdata}: %{text} episodes<extra></extra>",
+        hovertext=words,
+        hovertemplate="%{hovertext}: %{text} episodes<extra></extra>",
         marker={
             "color": colors,
             "pattern": {"shape": ["/" if p else "" for p in protected.to_list()]},

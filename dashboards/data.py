@@ -25,9 +25,11 @@ from dashboards.filters import (
     grouping_columns,
     label_expr,
 )
+from dashboards.labels import label, label_column
 from dashboards.study_stats import Headline, facet_bars, flow_steps, headline
 from dashboards.survival_analysis import SurvivalSummary, summarise
 from dashboards.table_one import table_one
+from dashboards.table_one_display import readable as readable_table_one
 from pipelines import safe_sql
 from pipelines.settings import paths
 from pipelines.stats import landmark_cohort, landmark_days
@@ -161,6 +163,10 @@ def latest_run() -> RunReport | None:
 def _keyed_cohort(database: str, stamp: tuple) -> pl.DataFrame:
     del stamp
     frame = safe_sql.read_table(Path(database), "marts.episode_cohort")
+    if "diagnosis_date" not in frame.columns:  # for the diagnosis-date range filter
+        dates = safe_sql.read_table(Path(database), "marts.omd_episodes",
+                                    columns=["episode_id", "diagnosis_date"])
+        frame = frame.join(dates, on="episode_id", how="left")
     return with_record_keys(with_record_keys(frame, "episode_id"), "patient_id")
 
 
@@ -241,7 +247,8 @@ def _survival_rows(database: Path, filters: dict, request: SurvivalRequest) -> p
         )
     elif request.group:
         frame = frame.with_columns(
-            label_expr(request.group, frame.collect_schema()).alias(request.group)
+            label_column(label_expr(request.group, frame.collect_schema()), request.group)
+            .alias(request.group)
         )
     return frame.collect()
 
@@ -256,7 +263,7 @@ def _survival(database: str, stamp: tuple, filters_key: str, request: SurvivalRe
     else:
         group = request.group
         facet = FACETS_BY_COLUMN.get(group or "")
-        order = list(facet.order) if facet else None
+        order = [label(group, code) for code in facet.order] if facet else None
     return summarise(
         frame,
         group=group,
@@ -319,7 +326,9 @@ def _table_one(database: str, stamp: tuple, filters_key: str, group: str | None,
                policy: Policy) -> pl.DataFrame:
     del stamp
     rows = apply_filters(cohort(Path(database)), json.loads(filters_key))
-    return table_one(rows, group, policy)
+    overall = table_one(rows, None, policy)
+    grouped = table_one(rows, group, policy) if group else overall
+    return readable_table_one(grouped, overall, group)
 
 
 def table_one_view(

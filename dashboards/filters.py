@@ -7,10 +7,13 @@ AND-ed (cBioPortal's study view). Every chart counts OMD episodes of
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
+
+from dashboards.labels import CODE_LABELS, label
 
 # The nine ESTRO/EORTC states, in the order of the decision tree: one list, one place.
 from pipelines.clinical.episodes import OMD_STATES
@@ -69,6 +72,45 @@ FACETS: tuple[Facet, ...] = (
     ),
 )
 FACETS_BY_KEY = {facet.key: facet for facet in FACETS}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A from–to filter on one column: URL `?age=40&age=80` (both ends inclusive)."""
+
+    key: str
+    title: str
+    column: str
+    kind: str  # "number" or "date"
+
+
+RANGES: tuple[Range, ...] = (
+    Range("age", "Age at episode, years", "age_at_episode", "number"),
+    Range("diagnosis_date", "Diagnosis date", "diagnosis_date", "date"),
+    Range("episode_date", "Episode date", "episode_date", "date"),
+)
+RANGES_BY_KEY = {r.key: r for r in RANGES}
+
+
+def parse_range(item: Range, values: Sequence[str]) -> tuple | None:
+    """(low, high) from the two URL values, or None when they do not parse."""
+    if len(values) != 2:
+        return None
+    try:
+        if item.kind == "date":
+            low, high = (dt.date.fromisoformat(str(v)) for v in values)
+        else:
+            low, high = (float(v) for v in values)
+    except ValueError:
+        return None
+    return (low, high) if low <= high else None
+
+
+def range_expr(item: Range, values: Sequence[str], schema: Mapping[str, pl.DataType]) -> pl.Expr:
+    bounds = parse_range(item, values)
+    if bounds is None or item.column not in schema:
+        return pl.lit(True)
+    return pl.col(item.column).is_between(*bounds).fill_null(False)
 FACETS_BY_COLUMN = {facet.column: facet for facet in FACETS if facet.column}
 
 Filters = dict[str, list[str]]
@@ -105,6 +147,10 @@ def filter_expr(
         facet_expr(FACETS_BY_KEY[key], values, schema)
         for key, values in filters.items()
         if values and key in FACETS_BY_KEY and key != skip
+    ] + [
+        range_expr(RANGES_BY_KEY[key], values, schema)
+        for key, values in filters.items()
+        if values and key in RANGES_BY_KEY
     ]
     return pl.all_horizontal(parts) if parts else pl.lit(True)
 
@@ -145,6 +191,9 @@ def clean_filters(raw: Mapping[str, Sequence[str]], options: Mapping[str, Sequen
     """Keep only known facets and labels that exist in this batch (a shared URL may be old)."""
     cleaned: Filters = {}
     for key, values in raw.items():
+        if key in RANGES_BY_KEY and parse_range(RANGES_BY_KEY[key], values) is not None:
+            cleaned[key] = [str(v) for v in values]
+            continue
         if key in FACETS_BY_KEY:
             allowed = set(options.get(key, ()))
             kept = [v for v in dict.fromkeys(values) if v in allowed]
@@ -153,11 +202,24 @@ def clean_filters(raw: Mapping[str, Sequence[str]], options: Mapping[str, Sequen
     return cleaned
 
 
+def facet_word(facet: Facet, value: str) -> str:
+    """The words shown for one of a facet's values (the value itself stays in the URL)."""
+    if facet.is_flags:
+        return label("organ", value)
+    if facet.column in ("is_synchronous",):
+        return value.capitalize()
+    return label(facet.column, value) if facet.column in CODE_LABELS else value
+
+
 def describe_filters(filters: Mapping[str, Sequence[str]]) -> str:
     parts = [
-        f"{FACETS_BY_KEY[key].title}: {', '.join(values)}"
+        f"{FACETS_BY_KEY[key].title}: {', '.join(facet_word(FACETS_BY_KEY[key], v) for v in values)}"
         for key, values in filters.items()
         if values and key in FACETS_BY_KEY
+    ] + [
+        f"{RANGES_BY_KEY[key].title}: {values[0]}–{values[1]}"
+        for key, values in filters.items()
+        if len(values) == 2 and key in RANGES_BY_KEY
     ]
     return "; ".join(parts) if parts else "no filter (all OMD episodes)"
 

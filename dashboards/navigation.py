@@ -32,6 +32,14 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("study.py", "Study view", ":material/bar_chart:", "study", ALL_ROLES, default=True),
     PageSpec("survival.py", "Survival", ":material/show_chart:", "survival", ALL_ROLES),
+    PageSpec("local_control.py", "Local control", ":material/target:", "local-control",
+             ALL_ROLES),
+    PageSpec("toxicity.py", "Toxicity", ":material/healing:", "toxicity", ALL_ROLES),
+    PageSpec("timeline.py", "Patient timelines", ":material/timeline:", "timeline", ROW_LEVEL),
+    PageSpec("data_quality.py", "Data quality", ":material/fact_check:", "data-quality",
+             ALL_ROLES),
+    PageSpec("sql.py", "SQL explorer", ":material/terminal:", "sql", ROW_LEVEL),
+    PageSpec("cohorts.py", "Saved cohorts", ":material/bookmarks:", "cohorts", ALL_ROLES),
     PageSpec("audit.py", "Audit log", ":material/policy:", "audit", ADMIN),
 ]
 

@@ -8,6 +8,7 @@ result with `page_context()`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -16,10 +17,20 @@ import streamlit as st
 from dashboards import data
 from dashboards.access import Viewer
 from dashboards.disclosure import Policy, policy_for
-from dashboards.filters import FACETS, FACETS_BY_KEY, Filters, clean_filters, facet_counts
+from dashboards.filters import (
+    FACETS,
+    FACETS_BY_KEY,
+    RANGES,
+    Filters,
+    clean_filters,
+    facet_counts,
+    facet_word,
+    parse_range,
+)
 from pipelines.settings import paths
 
 CONTEXT_KEY = "_oligo_page_context"
+PENDING_FILTERS_KEY = "_oligo_url_filters"  # a filter the sidebar applies on its next run
 URL_LOADED_KEY = "_oligo_url_loaded"
 BATCH_KEY = "batch"
 STATUS_WORDS = {
@@ -57,6 +68,9 @@ def page_context() -> PageContext:
 def clear_filters() -> None:
     for facet in FACETS:
         st.session_state[filter_key(facet.key)] = []
+    prefixes = tuple(filter_key(item.key) + "_" for item in RANGES)
+    for key in [k for k in st.session_state if str(k).startswith(prefixes)]:
+        del st.session_state[key]
 
 
 def select_from_chart(facet_key: str, chart_key: str) -> None:
@@ -79,9 +93,14 @@ def _load_url_once(choices: list[str]) -> None:
     batch = st.query_params.get(BATCH_KEY)
     if batch in choices:
         st.session_state[BATCH_KEY] = batch
-    st.session_state["_oligo_url_filters"] = {
+    st.session_state[PENDING_FILTERS_KEY] = {
         facet.key: st.query_params.get_all(facet.key) for facet in FACETS
-    }
+    } | {item.key: st.query_params.get_all(item.key) for item in RANGES}
+
+
+# A page's own parameters (the timeline's patient, a saved cohort's link) survive the
+# shell's rewrite of the filter part of the URL.
+PAGE_PARAMS = ("patient", "open")
 
 
 def _write_url(batch: str, filters: Filters) -> None:
@@ -90,6 +109,7 @@ def _write_url(batch: str, filters: Filters) -> None:
         wanted[BATCH_KEY] = batch
     wanted.update({key: values for key, values in filters.items() if values})
     current = {key: st.query_params.get_all(key) for key in st.query_params}
+    wanted.update({key: current[key] for key in PAGE_PARAMS if key in current})
     normalised = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     if current != normalised:
         st.query_params.from_dict(wanted)
@@ -172,6 +192,52 @@ def facet_options(database: Path) -> dict[str, list[str]]:
     return _options(str(database), data._stamp(database))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _extents(database: str, stamp: tuple) -> dict[str, tuple]:
+    del stamp
+    cohort = data.cohort(Path(database))
+    schema = cohort.collect_schema()
+    present = [item for item in RANGES if item.column in schema]
+    row = cohort.select(
+        *[pl.col(i.column).min().alias(f"{i.key}_min") for i in present],
+        *[pl.col(i.column).max().alias(f"{i.key}_max") for i in present],
+    ).collect().row(0, named=True)
+    return {i.key: (row[f"{i.key}_min"], row[f"{i.key}_max"]) for i in present
+            if row[f"{i.key}_min"] is not None}
+
+
+def render_ranges(database: Path, pending: dict | None) -> Filters:
+    """From–to filters (age, diagnosis date, episode date); only a narrowed range filters."""
+    chosen: Filters = {}
+    for item in RANGES:
+        extent = _extents(str(database), data._stamp(database)).get(item.key)
+        if extent is None:
+            continue
+        low, high = extent
+        if item.kind == "number":
+            low, high = int(low), int(high)
+        # One widget per extent: another batch (other extent) starts from its full range.
+        key = f"{filter_key(item.key)}_{low}_{high}"
+        url = parse_range(item, (pending or {}).get(item.key) or [])
+        if url is not None:
+            st.session_state[key] = url if item.kind == "date" else tuple(int(v) for v in url)
+        elif pending is not None:  # a shared URL or saved cohort without this range
+            st.session_state[key] = (low, high)
+        value = st.session_state.get(key)
+        if not (isinstance(value, tuple) and len(value) == 2):
+            value = (low, high)
+        value = (max(low, min(value[0], high)), min(high, max(value[1], low)))
+        st.session_state[key] = value
+        if item.kind == "number":
+            picked = st.slider(item.title, min_value=low, max_value=high, key=key)
+        else:
+            picked = st.date_input(item.title, min_value=low, max_value=high, key=key,
+                                   format="YYYY-MM-DD")
+        if isinstance(picked, tuple) and len(picked) == 2 and tuple(picked) != (low, high):
+            chosen[item.key] = [str(picked[0]), str(picked[1])]
+    return chosen
+
+
 def render_shell(viewer: Viewer) -> PageContext | None:
     """Sidebar and banner; None (after saying what to do) when nothing is published."""
     choices = data.batch_choices()
@@ -186,7 +252,7 @@ def render_shell(viewer: Viewer) -> PageContext | None:
         batch = st.selectbox("Batch", choices, key=BATCH_KEY, format_func=_batch_label)
         database = data.database_for(batch)
         options = facet_options(database)
-        pending = st.session_state.pop("_oligo_url_filters", None)
+        pending = st.session_state.pop(PENDING_FILTERS_KEY, None)
         for facet in FACETS:
             key = filter_key(facet.key)
             if pending is not None:
@@ -198,14 +264,16 @@ def render_shell(viewer: Viewer) -> PageContext | None:
         st.subheader("Filters")
         st.caption("Click bars on the study view or choose here; a view's URL can be shared.")
         for facet in FACETS:
-            st.multiselect(facet.title, options[facet.key], key=filter_key(facet.key))
+            st.multiselect(facet.title, options[facet.key], key=filter_key(facet.key),
+                           format_func=partial(facet_word, facet))
+        ranges = render_ranges(database, pending)
         st.button("Clear all filters", on_click=clear_filters, width="stretch")
         st.caption(policy.describe)
     filters = {
         facet.key: list(st.session_state[filter_key(facet.key)])
         for facet in FACETS
         if st.session_state[filter_key(facet.key)]
-    }
+    } | ranges
     _write_url(batch, filters)
     context = PageContext(
         batch=batch,

@@ -23,6 +23,7 @@ from dashboards.disclosure import (
     protected_counts,
     protected_total,
 )
+from dashboards.formatting import p_cell
 from pipelines.stats import (
     DAYS_PER_MONTH,
     cox_hazard_ratios,
@@ -184,16 +185,8 @@ def _hazard_ratio_text(hrs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _p_text(p: pl.Series) -> pl.Series:
-    return pl.select(
-        pl.when(p.is_null())
-        .then(pl.lit("—"))
-        .when(p < 0.001)
-        .then(pl.lit("<0.001"))
-        .otherwise(p.round(3).cast(pl.String))
-    ).to_series()
+    return pl.Series([p_cell(x) for x in p.to_list()], dtype=pl.String)  # a few groups
 
 
 def format_p(p: float | None) -> str:
-    if p is None or math.isnan(p):
-        return "—"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return p_cell(p)

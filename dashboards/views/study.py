@@ -10,11 +10,13 @@ import streamlit as st
 from dashboards import audit, charts, data
 from dashboards.access import ROLES, require_role
 from dashboards.disclosure import rows_allowed
-from dashboards.filters import FACETS, FACETS_BY_COLUMN, describe_filters
+from dashboards.filters import FACETS, FACETS_BY_COLUMN, describe_filters, facet_word
+from dashboards.formatting import date_column_config
 from dashboards.shell import page_context, select_from_chart
 
 PAGE = "study"
 CHART_COLUMNS = 3
+FEATURED = ("omd_state", "organs", "treatment_strategy")
 
 viewer = require_role(*ROLES)
 context = page_context()
@@ -38,12 +40,18 @@ columns[3].metric(
 )
 
 st.subheader("Cohort")
-st.caption("OMD episodes per category. Click a bar (shift-click for several) to filter.")
+top = st.columns([3, 1])
+top[0].caption("OMD episodes per category. Click a bar (shift-click for several) to filter; "
+               "every category is also a filter in the sidebar.")
+# Each chart costs the browser a few hundred milliseconds to draw (docs/dashboards.md,
+# Speed): three open the page, the other nine on request.
+show_all = top[1].toggle("Show all twelve charts", value=False, key="study_all_charts")
+shown = FACETS if show_all else [f for f in FACETS if f.key in FEATURED]
 grid = st.columns(CHART_COLUMNS)
-for index, facet in enumerate(FACETS):
+for index, facet in enumerate(shown):
     selected = context.filters.get(facet.key, [])
     figure = charts.facet_bar(view.bars[facet.key], title=facet.title, selected=selected,
-                              threshold=context.threshold)
+                              threshold=context.threshold, display=partial(facet_word, facet))
     # A new key whenever the facet's filter changes, so an old selection never lingers.
     chart_key = f"chart_{facet.key}_{abs(hash(tuple(selected)))}"
     with grid[index % CHART_COLUMNS]:
@@ -55,12 +63,10 @@ for index, facet in enumerate(FACETS):
             config={"displayModeBar": False},
         )
 
-left, right = st.columns([2, 3])
-with left:
-    st.subheader("Cohort flow")
-    st.plotly_chart(charts.cohort_flow(view.flow), config={"displayModeBar": False},
-                    key="cohort_flow")
-with right:
+st.subheader("Cohort flow")
+st.plotly_chart(charts.cohort_flow(view.flow), config={"displayModeBar": False},
+                key="cohort_flow")
+with st.container():
     st.subheader("Table 1: baseline characteristics")
     groupings = ["(none)"] + [f.column for f in FACETS if f.column and f.column != "center_id"]
     grouping = st.selectbox(
@@ -72,7 +78,9 @@ with right:
         context.database, context.filters, None if grouping == "(none)" else grouping,
         context.policy,
     )
-    st.dataframe(table, hide_index=True, height=420, key="table_one")
+    # Every row visible (no inner scrolling): 35 px a row plus the header.
+    st.dataframe(table, hide_index=True, height=35 * (table.height + 1) + 3, key="table_one",
+                 width="stretch")
     st.download_button(
         "Download Table 1 (CSV)",
         data=lambda frame=table: frame.write_csv(),
@@ -92,7 +100,8 @@ if not rows_allowed(context.policy) or view.episodes is None:
 else:
     episodes = view.episodes
     st.caption(f"{episodes.height:,} episodes match the filter; the first 200 are shown.")
-    st.dataframe(episodes.head(200), hide_index=True, height=300, key="episode_list")
+    st.dataframe(episodes.head(200), hide_index=True, height=300, key="episode_list",
+                 column_config=date_column_config(episodes))
     st.download_button(
         "Download the filtered episodes (CSV)",
         data=lambda frame=episodes: frame.write_csv(),

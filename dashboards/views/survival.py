@@ -12,11 +12,16 @@ from dashboards import audit, charts, data
 from dashboards.access import ROLES, require_role
 from dashboards.disclosure import unit_words
 from dashboards.filters import FACETS_BY_COLUMN, describe_filters
+from dashboards.formatting import p_value
 from dashboards.shell import page_context
-from dashboards.survival_analysis import format_p
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS
 
 PAGE = "survival"
+# Groupings defined by treatment after the episode date (immortal time from that date).
+LCT_GROUPINGS = ("treatment_strategy", "all_sites_treated")
+TREATMENT_GROUPINGS = (*LCT_GROUPINGS, "has_sbrt", "has_surgery", "has_thermal_ablation",
+                       "is_primary_treated", "is_regional_nodes_treated",
+                       "has_immunotherapy_after", "fraction_lesions_treated")
 NO_GROUP = "(none)"
 ORIGINS = {"episode": "episode date", "lct": "first day of LCT"}
 # Shared spec section 7: the landmark may not be shorter than the LCT window.
@@ -52,20 +57,32 @@ all_episodes = controls[3].toggle(
     "independent. With all episodes, hazard ratios use the cluster-robust variance.",
 )
 landmark = None
-with st.expander("Landmark analysis (LCT against no LCT)", expanded=False):
+by_lct = group in LCT_GROUPINGS
+if origin == "episode" and by_lct:
+    # A comparison by local treatment from the episode date credits the treated with the
+    # time before their treatment (immortal time): the landmark analysis is the default.
     use_landmark = st.toggle(
-        "Landmark analysis", value=False, key="survival_landmark",
-        disabled=origin != "episode",
-        help="Avoids immortal-time bias: only episodes still at risk at the landmark, grouped "
-        "by LCT started before it, time counted from the landmark (episode origin only).",
+        "Landmark analysis (recommended for a comparison by local treatment)", value=True,
+        key="survival_landmark",
+        help="Only episodes still at risk at the landmark, grouped by LCT started before it, "
+        "time counted from the landmark (Anderson, Cain & Gelber, J Clin Oncol 1983).",
     )
-    months = st.number_input(
-        "Landmark, months", min_value=MIN_LANDMARK_MONTHS, max_value=36,
-        value=max(DEFAULT_PARAMETERS.landmark_months, MIN_LANDMARK_MONTHS), step=1,
-        key="survival_landmark_months",
-    )
-    if use_landmark and origin == "episode":
+    if use_landmark:
+        months = st.number_input(
+            "Landmark, months", min_value=MIN_LANDMARK_MONTHS, max_value=36,
+            value=max(DEFAULT_PARAMETERS.landmark_months, MIN_LANDMARK_MONTHS), step=1,
+            key="survival_landmark_months",
+        )
         landmark = float(months)
+        st.caption(f"Groups: local therapy started by {landmark:g} months or not, among "
+                   "episodes still at risk then; time from the landmark.")
+if origin == "episode" and (group in TREATMENT_GROUPINGS) and landmark is None:
+    st.warning(
+        "**Immortal-time bias.** This compares groups defined by a treatment given after the "
+        "episode date, counting time from the episode date: a patient must survive long "
+        "enough to be treated, so the treated group looks better than it is. Use the "
+        "landmark analysis, or time from the first day of LCT.", icon="⚠️",
+    )
 
 request = data.SurvivalRequest(
     endpoint=endpoint,
@@ -126,7 +143,7 @@ st.markdown(
 )
 st.dataframe(summary.table, hide_index=True, key="survival_table")
 if summary.logrank_p is not None:
-    st.markdown(f"Log-rank test across groups: **p = {format_p(summary.logrank_p)}**")
+    st.markdown(f"Log-rank test across groups: **{p_value(summary.logrank_p)}**")
 if not summary.hazard_ratios.is_empty():
     st.markdown("Cox proportional hazards, each group against the reference:")
     st.dataframe(summary.hazard_ratios, hide_index=True, key="hazard_ratios")

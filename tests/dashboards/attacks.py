@@ -28,6 +28,8 @@ from pathlib import Path
 import duckdb
 from streamlit.testing.v1 import AppTest
 
+from dashboards import labels as code_labels
+
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 SURVIVAL = "views/survival.py"
 FACET_COLUMNS = {  # facet key → SQL label expression (independent of dashboards/filters.py)
@@ -57,8 +59,17 @@ TABLE_ONE_SQL = {
     "Driver": "coalesce(driver_status, 'unknown')", "PD-L1": "coalesce(pdl1_category, 'unknown')",
     "Stage at diagnosis": "coalesce(stage_group, 'unknown')",
 }
+TABLE_ONE_COLUMNS = {"Sex": "sex", "Smoking": "smoking_status",
+                     "Histology group": "histology_group", "Driver": "driver_status",
+                     "PD-L1": "pdl1_category", "Stage at diagnosis": "stage_group"}
 Filters = dict[str, list[str]]
 THRESHOLD = 5
+
+
+def code_of(column: str, words: str) -> str:
+    """The stored code behind a label the pages show (dashboards/labels.py), for SQL."""
+    inverse = {w: c for c, w in code_labels.labels_for(column).items()}
+    return inverse.get(words, words.lower().replace(" ", "_"))
 
 
 # --- reading the pages ----------------------------------------------------------------------
@@ -264,6 +275,8 @@ class Pages:
         if page:
             at.switch_page(page)
         at.run()
+        if page is None:  # the study view: every chart, not only the three it opens with
+            at.toggle(key="study_all_charts").set_value(True).run()
         if widgets:
             widgets(at)
         self.runs += 1
@@ -367,20 +380,21 @@ def attack_table_one(pages: Pages, truth: Truth, limit: int) -> Outcome:
         whole = frame_with(pages.open(filters, widgets=ungrouped), "Characteristic")
         if grouped is None or whole is None:
             continue
-        groups = [c for c in grouped.columns if c not in ("Characteristic", "Level")]
+        groups = [c for c in grouped.columns if c not in ("Characteristic", "Level", "Overall")]
         for variable, sql in TABLE_ONE_SQL.items():
             rows = grouped[grouped["Characteristic"] == variable]
             for _, row in rows.iterrows():
-                level = row["Level"]
+                level = code_of(TABLE_ONE_COLUMNS[variable], row["Level"])
                 for group in groups:
                     quoted = "'" + level.replace("'", "''") + "'"
                     hidden = truth.episodes(
-                        filters | {"treatment_strategy": [group]}, f"{sql} = {quoted}"
+                        filters | {"treatment_strategy": [code_of("treatment_strategy", group)]},
+                        f"{sql} = {quoted}",
                     )
                     if not small(hidden):
                         continue
                     total = whole[(whole["Characteristic"] == variable)
-                                  & (whole["Level"] == level)]
+                                  & (whole["Level"] == row["Level"])]
                     estimate = number(total.iloc[0, 2]) if len(total) else None
                     for other in groups:
                         if other == group or estimate is None:
@@ -395,9 +409,14 @@ def attack_table_one(pages: Pages, truth: Truth, limit: int) -> Outcome:
 
 def survival_views(pages: Pages, truth: Truth, filters_list: list[Filters]
                    ) -> Iterator[tuple[Filters, AppTest, dict[str, tuple[int, int]]]]:
+    def by_strategy(at: AppTest) -> None:  # the page opens as the landmark analysis
+        at.toggle(key="survival_landmark").set_value(False).run()
+
     for filters in filters_list:
-        groups = truth.survival_groups(filters)
-        yield filters, pages.open(filters, page=SURVIVAL), groups
+        # Keyed by the words the page shows for each treatment strategy.
+        groups = {code_labels.label("treatment_strategy", code): value
+                  for code, value in truth.survival_groups(filters).items()}
+        yield filters, pages.open(filters, page=SURVIVAL, widgets=by_strategy), groups
 
 
 def attack_at_risk(pages: Pages, truth: Truth, views) -> Outcome:

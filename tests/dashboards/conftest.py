@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,22 @@ def no_exception(at: AppTest) -> None:
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.fixture(scope="session")
+def pipeline_home(tmp_path_factory):
+    """A data folder built by the real pipeline (tests/dashboards/pipeline_home.py), once
+    per test session even with xdist workers (a file lock in the shared temporary root)."""
+    from filelock import FileLock
+
+    from tests.dashboards.pipeline_home import build_pipeline_home, load_pipeline_home
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    home = root / "pages-pipeline-home"
+    with FileLock(str(home) + ".lock"):
+        done = home / "built.json"
+        if not done.is_file():
+            build_pipeline_home(home)
+        return load_pipeline_home(home)

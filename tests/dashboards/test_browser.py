@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 ARTIFACTS = REPO / "test-artifacts" / "dashboards"
 STATE = "synchronous_omd"
+STATE_WORDS = "Synchronous oligometastatic disease"  # what the filter and the charts show
 
 
 def require_chromium() -> None:
@@ -80,7 +81,7 @@ def test_main_journey_in_chromium(warehouse):
         page.wait_for_timeout(1500)  # let the charts finish drawing for the screenshot
         shoot(page, "study-view")
 
-        choose_filter(page, "OMD state", STATE)
+        choose_filter(page, "OMD state", STATE_WORDS)
         page.wait_for_function(
             "([label, want]) => [...document.querySelectorAll('[data-testid=stMetric]')]"
             ".some(m => m.innerText.includes(label) && "
@@ -102,10 +103,21 @@ def test_main_journey_in_chromium(warehouse):
         assert {row["omd_state"] for row in rows} == {STATE}
 
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="Survival").click()
-        median_line = page.get_by_text(re.compile(r"Median, lct_all_sites:"))
-        median_line.wait_for(timeout=60_000)
-        assert median_line.inner_text().split(": ", 1)[1].startswith(f"{median:.1f} (")
-        assert f"omd_state={STATE}" in page.url  # the filter follows to the other page
+        # A comparison by treatment opens as the landmark analysis; switched off, the
+        # immortal-time warning shows.
+        page.get_by_text(re.compile(r"Median, LCT by the landmark:")).wait_for(timeout=60_000)
         page.get_by_text("numbers at risk under the plot").wait_for()
         page.wait_for_timeout(1500)
         shoot(page, "survival")
+        page.get_by_text("Landmark analysis (recommended").click()
+        page.get_by_text("Immortal-time bias").wait_for(timeout=60_000)
+        median_line = page.get_by_text(re.compile(r"Median, Local therapy of all sites:"))
+        median_line.wait_for(timeout=60_000)
+        assert median_line.inner_text().split(": ", 1)[1].startswith(f"{median:.1f} (")
+        assert f"omd_state={STATE}" in page.url  # the filter follows to the other page
+        page.wait_for_timeout(1500)
+        shoot(page, "survival-immortal-time-warning")
+        # Every page has its own address: /study opens the study view, not "Page not found".
+        page.goto(f"{url}/study", wait_until="domcontentloaded")
+        metric_value(page, "OMD episodes").wait_for(timeout=60_000)
+        assert page.get_by_text("Page not found").count() == 0

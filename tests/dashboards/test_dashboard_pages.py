@@ -7,6 +7,7 @@ lifelines directly), not through the dashboards' own code.
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import pytest
@@ -128,14 +129,18 @@ def test_table_one_counts_by_group(app, warehouse):
         warehouse, "SELECT count(*) FROM marts.episode_cohort WHERE treatment_strategy = ?",
         ["lct_partial"],
     )
-    assert header["lct_partial"] == str(n_partial)
-    female = table[(table["Characteristic"] == "Sex") & (table["Level"] == "female")]
+    partial = "Local therapy of some sites"  # words, not the code lct_partial
+    assert header[partial] == str(n_partial)
+    (n_all,) = sql(warehouse, "SELECT count(*) FROM marts.episode_cohort")
+    assert list(table.columns[:3]) == ["Characteristic", "Level", "Overall"]
+    assert header["Overall"] == str(n_all)
+    female = table[(table["Characteristic"] == "Sex") & (table["Level"] == "Female")]
     (n_female,) = sql(
         warehouse,
         "SELECT count(*) FROM marts.episode_cohort WHERE treatment_strategy = ? AND sex = ?",
         ["lct_partial", "female"],
     )
-    assert female["lct_partial"].item() == f"{n_female} ({round(100 * n_female / n_partial)}%)"
+    assert female[partial].item() == f"{n_female} ({round(100 * n_female / n_partial)}%)"
 
 
 def test_episode_csv_matches_the_filter(app, warehouse):
@@ -171,17 +176,50 @@ def test_survival_page_median_matches_lifelines(app, warehouse):
     assert any(f"{expected:.1f}" in m.value for m in at.markdown)
 
 
-def test_survival_by_group_with_logrank_and_hazard_ratios(app, warehouse):
+STRATEGIES = ["Local therapy of all sites", "Local therapy of some sites",
+              "Systemic therapy only", "No treatment recorded"]
+
+
+def test_survival_opens_as_the_landmark_analysis(app, warehouse):
     at = app(warehouse.home)
     at.switch_page(SURVIVAL)
     at.run()
     no_exception(at)
+    assert at.selectbox(key="survival_group").value == "treatment_strategy"
+    assert at.toggle(key="survival_landmark").value is True
     table = frame_with(at, "Median, months (95% CI)")
-    assert list(table["Group"]) == ["lct_all_sites", "lct_partial", "systemic_only", "none"]
-    assert any(m.value.startswith("Log-rank test") for m in at.markdown)
+    assert list(table["Group"]) == ["no LCT by the landmark", "LCT by the landmark"]
+    assert not any("Immortal-time bias" in w.value for w in at.warning)
+
+
+def test_survival_by_treatment_without_landmark_warns_of_immortal_time(app, warehouse):
+    at = app(warehouse.home)
+    at.switch_page(SURVIVAL)
+    at.run()
+    at.toggle(key="survival_landmark").set_value(False).run()
+    no_exception(at)
+    assert any("Immortal-time bias" in w.value for w in at.warning)
+    assert "survival_landmark_months" not in [n.key for n in at.number_input]
+    table = frame_with(at, "Median, months (95% CI)")
+    assert list(table["Group"]) == STRATEGIES
+    logrank = next(m.value for m in at.markdown if m.value.startswith("Log-rank test"))
+    assert re.search(r"\*\*p (< 0\.001|= 0\.\d{2,3}|> 0\.99)\*\*", logrank), logrank
     hrs = frame_with(at, "Hazard ratio (95% CI)")
-    assert set(hrs["Reference"]) == {"lct_all_sites"}
+    assert set(hrs["Reference"]) == {STRATEGIES[0]}
     assert len(hrs) == 3
+
+
+def test_survival_controls_that_do_not_apply_are_hidden(app, warehouse):
+    at = app(warehouse.home)
+    at.switch_page(SURVIVAL)
+    at.run()
+    at.radio(key="survival_origin").set_value("lct").run()
+    no_exception(at)
+    assert "survival_landmark" not in [t.key for t in at.toggle]
+    at.radio(key="survival_origin").set_value("episode").run()
+    at.selectbox(key="survival_group").set_value("sex").run()
+    assert "survival_landmark" not in [t.key for t in at.toggle]
+    assert not any("Immortal-time bias" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize("endpoint", ["Progression-free survival", "Widespread progression-free"])
@@ -199,7 +237,7 @@ def test_survival_other_endpoints_and_lct_origin(app, warehouse, endpoint):
         "AND c.treatment_strategy = 'lct_all_sites'",
     )
     table = frame_with(at, "Median, months (95% CI)")
-    assert table.loc[table["Group"] == "lct_all_sites", "Episodes"].item() == str(expected)
+    assert table.loc[table["Group"] == STRATEGIES[0], "Episodes"].item() == str(expected)
 
 
 def test_landmark_analysis_groups_by_lct_before_the_landmark(app, warehouse):
@@ -266,6 +304,7 @@ def test_small_counts_are_suppressed_on_a_tiny_cohort(app, tiny_warehouse):
     no_exception(at)
     assert metric(at, "OMD episodes") == "<5"
     assert metric(at, "Patients") == "<5"
+    at.toggle(key="study_all_charts").set_value(True).run()
     bars = _bar_charts(at)
     assert len(bars) == 12
     for trace in bars:
