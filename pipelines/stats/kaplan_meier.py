@@ -20,12 +20,14 @@ Times are in days; months = days / `days_per_month` (30.4375) are added for disp
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import polars as pl
 from lifelines import KaplanMeierFitter
+from lifelines.exceptions import StatisticalWarning
 from scipy.stats import norm
 
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS
@@ -77,7 +79,7 @@ def confidence_limits(
     if ci not in CI_TRANSFORMS:
         raise ValueError(f"unknown CI transform {ci!r}; choose one of {CI_TRANSFORMS}")
     z = norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = np.where(survival > 0, survival, np.nan)
         if ci == "log":
             lower = np.exp(np.log(s) - z * std_err_log)
@@ -94,10 +96,14 @@ def confidence_limits(
 
 def _curve_one(part: pl.DataFrame, time: str, event: str, ci: CiTransform, alpha: float,
                weights: str | None = None):
-    fitter = KaplanMeierFitter().fit(
-        part[time].to_numpy(), part[event].cast(pl.Int8).to_numpy(),
-        weights=part[weights].cast(pl.Float64).to_numpy() if weights else None,
-    )
+    with warnings.catch_warnings():
+        # lifelines warns that a weighted curve's Greenwood interval is approximate: the
+        # point estimate is what a weighted comparison reports (docs/statistics.md)
+        warnings.simplefilter("ignore", StatisticalWarning)
+        fitter = KaplanMeierFitter().fit(
+            part[time].to_numpy(), part[event].cast(pl.Int8).to_numpy(),
+            weights=part[weights].cast(pl.Float64).to_numpy() if weights else None,
+        )
     table = fitter.event_table
     at_risk = table["at_risk"].to_numpy()
     deaths = table["observed"].to_numpy()

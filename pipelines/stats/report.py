@@ -96,10 +96,12 @@ def survival_report(
 
 
 def local_control_report(
-    frame: pl.DataFrame, *, reference: str | None = None, risk_every_months: int = 6
+    frame: pl.DataFrame, *, reference: str | None = None, risk_every_months: int = 6,
+    cluster_by_patient: bool = True,
 ) -> SurvivalReport:
-    """Frame with `patient_id`, `time_days`, `status` (0, 1 local failure, 2 death first),
-    `group`. Reports the cumulative incidence of local failure, not 1 − KM."""
+    """Frame with `patient_id`, `time_days`, `status` (0, 1 the event: local failure or next
+    therapy; 2 death first), `group`. Reports the cumulative incidence, not 1 − KM; the
+    column names say local failure for both endpoints (the CLI labels them)."""
     cif = cumulative_incidence(frame, status="status", cause=1, group="group")
     patients = _patients(frame)
     counts = frame.group_by("group").agg(
@@ -117,8 +119,10 @@ def local_control_report(
     hrs = None
     if ref is not None:
         cause_specific = frame.with_columns(event=(pl.col("status") == 1).cast(pl.Int64))
-        hrs = cox_hazard_ratios(cause_specific, group="group", reference=ref, cluster="patient_id")
+        hrs = cox_hazard_ratios(cause_specific, group="group", reference=ref,
+                                cluster="patient_id" if cluster_by_patient else None)
     notes = _small_group_notes(patients) + [
-        "hazard ratios are cause-specific (deaths censored), cluster-robust by patient"
+        "hazard ratios are cause-specific (deaths censored)"
+        + (", cluster-robust by patient" if cluster_by_patient else "")
     ]
     return SurvivalReport(groups, rates, at_risk, None, hrs, notes)

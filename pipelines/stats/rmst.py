@@ -17,9 +17,12 @@ variance, so none is given).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import polars as pl
 from lifelines import KaplanMeierFitter
+from lifelines.exceptions import StatisticalWarning
 from lifelines.utils import restricted_mean_survival_time
 from scipy.stats import norm
 
@@ -38,10 +41,12 @@ RMST_SCHEMA = {
 
 def _rmst_one(part: pl.DataFrame, horizon: float, time: str, event: str, weights: str | None,
               z: float):
-    fitter = KaplanMeierFitter().fit(
-        part[time].to_numpy(), part[event].cast(pl.Int8).to_numpy(),
-        weights=part[weights].to_numpy() if weights else None,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)  # weighted: point estimate only
+        fitter = KaplanMeierFitter().fit(
+            part[time].to_numpy(), part[event].cast(pl.Int8).to_numpy(),
+            weights=part[weights].to_numpy() if weights else None,
+        )
     estimate = float(restricted_mean_survival_time(fitter, t=horizon))
     if weights:
         return estimate, None

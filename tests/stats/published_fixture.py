@@ -77,7 +77,9 @@ def _outcomes(episodes: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
             "wsp_days": np.floor(pfs_days).astype(np.int64) + 1,
             "wsp_event": (death <= censor).astype(np.int64),
             "ttnt_days": np.floor(pfs_days).astype(np.int64) + 1,
-            "ttnt_status": np.zeros(n, dtype=np.int64),
+            # next therapy at progression; death before progression competes
+            "ttnt_status": np.where(pfs_days >= censor, 0,
+                                    np.where(progression < death, 1, 2)).astype(np.int64),
         }
     )
 
