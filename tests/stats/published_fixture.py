@@ -119,7 +119,7 @@ def _write_snapshot(path: Path, tables: dict[str, pl.DataFrame]) -> None:
             "COMMENT ON TABLE marts.episode_cohort IS 'One row per OMD episode. Grain: episode.'"
         )
         con.execute(
-            "COMMENT ON COLUMN marts.episode_cohort.all_sites_treated IS "
+            "COMMENT ON COLUMN marts.episode_cohort.all_sites_treated IS "  # fixture docs
             "'every counted lesion received radical local therapy'"
         )
         con.execute(
@@ -131,18 +131,22 @@ def _write_snapshot(path: Path, tables: dict[str, pl.DataFrame]) -> None:
         )
 
 
-def build_published(home: Path, seed: int = 7) -> dict[str, Path]:
-    rng = np.random.default_rng(seed)
-    episodes = _episodes(rng)
-    tables = {
-        "episode_cohort": episodes,
-        "episode_outcomes": _outcomes(episodes, rng),
-        "lesion_outcomes": _lesion_outcomes(rng),
-        "patient_followup": pl.DataFrame(
-            {"patient_id": ["pat000", "pat001"], "followup_days": [100, 200],
-             "followup_event": [1, 0]}
-        ),
-    }
+def build_published(home: Path, seed: int = 7,
+                    tables: dict[str, pl.DataFrame] | None = None) -> dict[str, Path]:
+    """The fixture's snapshot, or one holding the given `tables` (which must include
+    `episode_cohort`) instead."""
+    if tables is None:
+        rng = np.random.default_rng(seed)
+        episodes = _episodes(rng)
+        tables = {
+            "episode_cohort": episodes,
+            "episode_outcomes": _outcomes(episodes, rng),
+            "lesion_outcomes": _lesion_outcomes(rng),
+            "patient_followup": pl.DataFrame(
+                {"patient_id": ["pat000", "pat001"], "followup_days": [100, 200],
+                 "followup_event": [1, 0]}
+            ),
+        }
     current = home / "published" / "current.duckdb"
     frozen = home / "published" / "batches" / f"{BATCH_ID}.duckdb"
     _write_snapshot(current, tables)
