@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "status",
     "sql",
     "survival",
+    "emulate",
     "export",
     "dq",
     "demo",

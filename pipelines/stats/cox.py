@@ -81,7 +81,8 @@ def _zero_event_levels(data: pl.DataFrame, column: str, event: str) -> list[str]
     return sorted(counts.filter(pl.col("events") == 0)["level"].to_list())
 
 
-def _fit_lifelines(frame: pd.DataFrame, names: list[str], *, strata, weights, cluster, robust):
+def _fit_lifelines(frame: pd.DataFrame, names: list[str], *, strata, weights, cluster, robust,
+                   entry=None):
     fitter = CoxPHFitter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -93,6 +94,7 @@ def _fit_lifelines(frame: pd.DataFrame, names: list[str], *, strata, weights, cl
             weights_col="__weight" if weights else None,
             cluster_col="__cluster" if cluster else None,
             robust=robust,
+            entry_col="__entry" if entry else None,
         )
     messages = [str(w.message).split("\n")[0] for w in caught
                 if issubclass(w.category, ConvergenceWarning)]
@@ -130,19 +132,23 @@ def fit_cox(
     weights: str | None = None,
     cluster: str | None = None,
     robust: bool = False,
+    entry: str | None = None,
     alpha: float = 0.05,
 ) -> CoxFit:
     """Cox model of (`time`, `event`) on `covariates` (complete cases; see module doc).
 
     `weights` names a column of case weights (then the robust variance is used, as R
-    requires for non-integer weights); `cluster` a column of cluster ids (cluster-robust).
+    requires for non-integer weights); `cluster` a column of cluster ids (cluster-robust);
+    `entry` a column of entry times (counting-process rows (entry, time], Efron only).
     Raises ValueError for an unknown column, no events, or Breslow ties with weights.
     """
     if ties not in TIES:
         raise ValueError(f"unknown ties method {ties!r}; choose one of {', '.join(TIES)}")
     if ties == "breslow" and weights:
         raise ValueError("Breslow ties are available for unweighted models only; use --ties efron")
-    extra = [c for c in (weights, cluster) if c] + list(strata)
+    if entry and ties != "efron":
+        raise ValueError("entry times (counting-process rows) need Efron ties")
+    extra = [c for c in (weights, cluster, entry) if c] + list(strata)
     check_columns(frame, [time, event, *covariates, *extra])
     references = dict(references or {})
     data, _ = complete_cases(frame, [time, event, *covariates, *extra])
@@ -188,13 +194,16 @@ def fit_cox(
         table["__weight"] = design.data[weights].cast(pl.Float64).to_numpy()
     if cluster:
         table["__cluster"] = design.data[cluster].cast(pl.String).to_numpy()
+    if entry:
+        table["__entry"] = design.data[entry].cast(pl.Float64).to_numpy()
     robust = robust or bool(weights) or bool(cluster)
     converged, coef, se, loglik = True, None, None, None
     if names:
         try:
             if ties == "efron":
                 coef, se, loglik, messages = _fit_lifelines(
-                    table, names, strata=list(strata), weights=weights, cluster=cluster, robust=robust)
+                    table, names, strata=list(strata), weights=weights, cluster=cluster,
+                    robust=robust, entry=entry)
             else:
                 coef, se, loglik, messages = _fit_breslow(
                     table, names, strata=list(strata), cluster=cluster, robust=robust)
