@@ -173,6 +173,7 @@ class EmulationResult:
     hazard_ratio: dict | None
     rmst_horizon_months: float
     notes: list[str]
+    curves: pl.DataFrame | None = None  # arm, time_months, survival (weighted KM)
 
 
 def _weighted_km(rows: pl.DataFrame) -> KaplanMeierFitter:
@@ -189,6 +190,7 @@ def analyse(cloned: ClonedData, protocol: Protocol, endpoint: str,
     from lifelines.exceptions import StatisticalWarning
 
     arms = []
+    curves = []
     per_arm = {r["arm"]: r for r in cloned.per_arm.iter_rows(named=True)}
     notes: list[str] = []
     for arm in ("lct", "no_lct"):
@@ -200,6 +202,9 @@ def analyse(cloned: ClonedData, protocol: Protocol, endpoint: str,
                 warnings.simplefilter("ignore", StatisticalWarning)
                 km = _weighted_km(rows)
             curve = km.survival_function_.iloc[:, 0]
+            curves.append(pl.DataFrame({
+                "arm": arm, "time_months": curve.index.to_numpy().astype(float) / MONTH,
+                "survival": curve.to_numpy()}))
             value = _r_median_time(curve.index.to_numpy().astype(float), curve.to_numpy())
             median = None if np.isnan(value) else value / MONTH
             horizon = rmst_months * MONTH
@@ -226,7 +231,7 @@ def analyse(cloned: ClonedData, protocol: Protocol, endpoint: str,
     notes.append("medians and RMST are point estimates of the weighted curves (their CIs "
                  "need a bootstrap); the HR's CI is robust, clustered by patient")
     return EmulationResult(protocol, endpoint, attrition, cloned.n_patients, arms, hazard_ratio,
-                           rmst_months, notes)
+                           rmst_months, notes, pl.concat(curves) if curves else None)
 
 
 def emulate(episodes: pl.DataFrame, protocol: Protocol, *, rmst_months: float = 24.0,

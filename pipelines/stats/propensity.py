@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -26,7 +27,11 @@ import numpy as np
 import polars as pl
 import statsmodels.api as sm
 from scipy.optimize import linear_sum_assignment
-from statsmodels.tools.sm_exceptions import PerfectSeparationError
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    PerfectSeparationError,
+    PerfectSeparationWarning,
+)
 
 from pipelines.stats.design import build_design
 
@@ -61,15 +66,20 @@ class Adjusted:
     notes: list[str] = field(default_factory=list)
 
 
-def propensity_scores(x: np.ndarray, treated: np.ndarray) -> np.ndarray:
-    """Fitted P(treated | x) from an unpenalised logistic model with an intercept."""
+def propensity_scores(x: np.ndarray, treated: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Fitted P(treated | x) from an unpenalised logistic model with an intercept, and
+    whether the fit converged (a covariate level that predicts treatment perfectly does not)."""
     design = sm.add_constant(x, has_constant="add")
     try:
-        model = sm.Logit(treated, design).fit(disp=0, maxiter=200)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = sm.Logit(treated, design).fit(disp=0, maxiter=200)
     except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
         raise ValueError(f"the propensity model cannot be fitted ({exc}); "
                          "drop a covariate that predicts treatment perfectly") from exc
-    return np.asarray(model.predict(design))
+    converged = bool(model.mle_retvals.get("converged", True)) and not any(
+        issubclass(w.category, ConvergenceWarning | PerfectSeparationWarning) for w in caught)
+    return np.asarray(model.predict(design)), converged
 
 
 def iptw_weights(treated: np.ndarray, score: np.ndarray, estimand: str) -> np.ndarray:
@@ -144,12 +154,14 @@ def adjust(
     if set(np.unique(treated)) - {0, 1} or len(np.unique(treated)) < 2:
         raise ValueError(f"{treatment!r} must have two levels (0/1 or false/true) among the "
                          "complete cases")
-    score = propensity_scores(design.matrix, treated)
+    score, converged = propensity_scores(design.matrix, treated)
     keep = (score >= trim) & (score <= 1 - trim) if trim > 0 else np.ones(score.size, bool)
     n_trimmed = int((~keep).sum())
     x, treated, score = design.matrix[keep], treated[keep], score[keep]
     data = data.filter(pl.Series(keep))
-    notes = []
+    notes = [] if converged else [
+        "the propensity model did not converge (a covariate level nearly predicts treatment): "
+        "check the balance table and the largest weights"]
     n_unmatched = 0
     if method == "match":
         logit = np.log(score / (1 - score))
