@@ -1,6 +1,6 @@
 """Cumulative incidence with a competing event (Aalen–Johansen), ties handled exactly.
 
-Shared spec `clinical-rules.md` sections 6–7: local failure with death competing is reported
+docs/clinical-rules.md sections 6–7: local failure with death competing is reported
 as a cumulative incidence, not 1 − Kaplan–Meier (which treats deaths as censored and so
 overstates the incidence). lifelines' `AalenJohansenFitter` breaks tied times by random
 jitter; instead, this function builds the estimator on lifelines' all-cause Kaplan–Meier:

@@ -3,7 +3,7 @@
 Columns of `docs/marts-interface.md`: `marts.episode_cohort` (one row per OMD episode) joined
 to `marts.episode_outcomes` (one row per episode and origin) for OS, PFS and widespread
 progression; `marts.lesion_outcomes` (one row per treated lesion) for local control.
-Shared spec `clinical-rules.md` section 6: the first qualifying episode per patient by
+docs/clinical-rules.md section 6: the first qualifying episode per patient by
 default (episodes of one patient are not independent); all episodes is an option, analysed
 with cluster-robust variance by patient.
 

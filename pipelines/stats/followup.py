@@ -1,6 +1,6 @@
 """Median follow-up by the reverse Kaplan–Meier method.
 
-Shared spec `clinical-rules.md` section 6: follow-up is summarised by the reverse
+docs/clinical-rules.md section 6: follow-up is summarised by the reverse
 Kaplan–Meier estimator, in which being censored alive is the "event" and death censors
 (Schemper M, Smith TL, Control Clin Trials 1996;17:343–346). The median and its CI follow
 R's rule, as `kaplan_meier.median_survival`.

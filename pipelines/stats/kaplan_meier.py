@@ -1,7 +1,7 @@
 """Kaplan–Meier curves, medians, landmark rates and numbers at risk as tidy Polars frames.
 
 Estimation is lifelines' `KaplanMeierFitter` (its event table and survival function); on
-top of it, two small functions lifelines lacks (shared spec `clinical-rules.md` section 7):
+top of it, two small functions lifelines lacks (docs/clinical-rules.md section 7):
 
 - the pointwise confidence interval from the Greenwood variance with a selectable transform:
   `log-log` (the default; identical to lifelines' own interval) or `log` (R

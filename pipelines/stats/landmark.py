@@ -4,8 +4,8 @@ Comparing patients who received LCT with those who did not, from the episode dat
 LCT with the time patients had to survive to receive it (immortal-time bias). The landmark
 method (Anderson JR, Cain KC, Gelber RD, J Clin Oncol 1983;1:710–719; Dafni U, Circ
 Cardiovasc Qual Outcomes 2011;4:363–371) keeps only patients still at risk at the landmark,
-groups them by LCT started on or before it, and counts time from the landmark. Shared spec
-`clinical-rules.md` section 7: `landmark_months` (default 6), not shorter than the LCT
+groups them by LCT started on or before it, and counts time from the landmark. docs/clinical-rules.md
+section 7: `landmark_months` (default 6), not shorter than the LCT
 window (`lct_window_days`, 180), so that every LCT of the episode can start before it.
 """
 
