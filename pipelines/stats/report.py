@@ -112,7 +112,7 @@ def local_control_report(
     groups = counts.join(patients, on="group", how="left").sort("group")
     rates = cumulative_incidence_at(cif, [m * DAYS_PER_MONTH for m in RATE_MONTHS]).rename(
         {"cumulative_incidence": "estimate"}
-    ).with_columns(ci_lower=pl.lit(None, pl.Float64), ci_upper=pl.lit(None, pl.Float64))
+    ).drop("variance")
     max_days = float(frame["time_days"].max()) if frame.height else 0.0
     at_risk = numbers_at_risk(frame, days=risk_table_days(max_days, risk_every_months), group="group")
     ref = _reference(frame, reference)

@@ -11,12 +11,13 @@ import polars as pl
 import pytest
 
 from pipelines.stats.comparison import stratified_logrank_test
+from pipelines.stats.competing_risks import cumulative_incidence, cumulative_incidence_at
 from pipelines.stats.cox import fit_cox
 from pipelines.stats.kaplan_meier import kaplan_meier, median_survival
 from pipelines.stats.ph_test import ph_test
 from pipelines.stats.propensity import adjust
 from pipelines.stats.rmst import rmst, rmst_difference
-from tests.stats.lung import lung, r
+from tests.stats.lung import R_DIR, lung, r
 
 THREE_DECIMALS = 5e-4
 COVARIATES = ["age", "female", "ph.ecog"]
@@ -127,3 +128,18 @@ def test_events_on_day_zero_stay_in_the_median_ci(ci):
     assert row["median_days"] == r(f"day0.{ci}.median")
     assert row["median_ci_lower_days"] == r(f"day0.{ci}.lower") == 0
     assert row["median_ci_upper_days"] is None  # R: NA
+
+
+def _mgus2() -> pl.DataFrame:
+    return pl.read_csv(R_DIR / "mgus2.csv").rename({"etime": "time_days"})
+
+
+@pytest.mark.parametrize("cause", [1, 2])
+def test_cumulative_incidence_and_variance_match_cmprsk(cause):
+    cif = cumulative_incidence(_mgus2(), status="status", cause=cause, group="sex")
+    at = cumulative_incidence_at(cif, [60, 120, 240])
+    for row in at.iter_rows(named=True):
+        key = f"cuminc.{row['group']}_{cause}.{row['at_days']:g}"
+        assert row["cumulative_incidence"] == pytest.approx(r(f"{key}.est"), abs=1e-9)
+        assert row["variance"] == pytest.approx(r(f"{key}.var"), rel=1e-8)
+        assert row["ci_lower"] < row["cumulative_incidence"] < row["ci_upper"]
