@@ -238,7 +238,8 @@ def format_report(report: SurvivalReport, heading: list[str], *, ci: str, by: st
         lines.append(f"  {row[0]:<22}" + "".join(f"{v if v is not None else '':>7}" for v in row[1:]))
     if report.test is not None:
         t = report.test.row(0, named=True)
-        lines += ["", f"log-rank test: chi-square {t['chisq']:.2f} on {t['df']} df, "
+        name = "Gray's test (cumulative incidence)" if lesion else "log-rank test"
+        lines += ["", f"{name}: chi-square {t['chisq']:.2f} on {t['df']} df, "
                       f"p {_p(t['p_value'])}"]
     if report.hazard_ratios is not None and report.hazard_ratios.height:
         robust = bool(report.hazard_ratios["is_cluster_robust"].any())

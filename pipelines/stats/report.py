@@ -16,7 +16,11 @@ import numpy as np
 import polars as pl
 
 from pipelines.stats.comparison import cox_hazard_ratios, logrank_test
-from pipelines.stats.competing_risks import cumulative_incidence, cumulative_incidence_at
+from pipelines.stats.competing_risks import (
+    cumulative_incidence,
+    cumulative_incidence_at,
+    gray_test,
+)
 from pipelines.stats.kaplan_meier import (
     DAYS_PER_MONTH,
     CiTransform,
@@ -100,7 +104,7 @@ def local_control_report(
     cluster_by_patient: bool = True,
 ) -> SurvivalReport:
     """Frame with `patient_id`, `time_days`, `status` (0, 1 the event: local failure or next
-    therapy; 2 death first), `group`. Reports the cumulative incidence, not 1 − KM; the
+    therapy; 2 death first), `group`. Reports the cumulative incidence, not 1 − KM, and Gray's test; the
     column names say local failure for both endpoints (the CLI labels them)."""
     cif = cumulative_incidence(frame, status="status", cause=1, group="group")
     patients = _patients(frame)
@@ -117,7 +121,9 @@ def local_control_report(
     at_risk = numbers_at_risk(frame, days=risk_table_days(max_days, risk_every_months), group="group")
     ref = _reference(frame, reference)
     hrs = None
+    test = None
     if ref is not None:
+        test = gray_test(frame, status="status", cause=1, group="group")
         cause_specific = frame.with_columns(event=(pl.col("status") == 1).cast(pl.Int64))
         hrs = cox_hazard_ratios(cause_specific, group="group", reference=ref,
                                 cluster="patient_id" if cluster_by_patient else None)
@@ -125,4 +131,4 @@ def local_control_report(
         "hazard ratios are cause-specific (deaths censored)"
         + (", cluster-robust by patient" if cluster_by_patient else "")
     ]
-    return SurvivalReport(groups, rates, at_risk, None, hrs, notes)
+    return SurvivalReport(groups, rates, at_risk, test, hrs, notes)

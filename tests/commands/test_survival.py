@@ -126,6 +126,7 @@ def test_time_to_next_treatment_is_a_competing_endpoint(capsys: pytest.CaptureFi
     assert main(["survival", "--endpoint", "ttnt", "--by", "all_sites_treated"]) == 0
     out = capsys.readouterr().out
     assert "event: next therapy" in out and "cumulative incidence of the event" in out
+    assert "Gray's test (cumulative incidence): chi-square" in out
     assert "median follow-up" in out
 
 

@@ -11,7 +11,11 @@ import polars as pl
 import pytest
 
 from pipelines.stats.comparison import stratified_logrank_test
-from pipelines.stats.competing_risks import cumulative_incidence, cumulative_incidence_at
+from pipelines.stats.competing_risks import (
+    cumulative_incidence,
+    cumulative_incidence_at,
+    gray_test,
+)
 from pipelines.stats.cox import fit_cox
 from pipelines.stats.kaplan_meier import kaplan_meier, median_survival
 from pipelines.stats.ph_test import ph_test
@@ -143,3 +147,17 @@ def test_cumulative_incidence_and_variance_match_cmprsk(cause):
         assert row["cumulative_incidence"] == pytest.approx(r(f"{key}.est"), abs=1e-9)
         assert row["variance"] == pytest.approx(r(f"{key}.var"), rel=1e-8)
         assert row["ci_lower"] < row["cumulative_incidence"] < row["ci_upper"]
+
+
+@pytest.mark.parametrize("cause", [1, 2])
+def test_gray_test_matches_cmprsk(cause):
+    data = _mgus2()
+    two = gray_test(data, status="status", cause=cause, group="sex").row(0, named=True)
+    assert two["df"] == 1
+    assert two["chisq"] == pytest.approx(r(f"gray.{cause}.stat"), rel=1e-8)
+    assert two["p_value"] == pytest.approx(r(f"gray.{cause}.p"), rel=1e-6)
+    three = gray_test(data, status="status", cause=cause, group="agegroup").row(0, named=True)
+    assert three["df"] == 2
+    assert three["chisq"] == pytest.approx(r(f"gray3.{cause}.stat"), rel=1e-8)
+    stratified = gray_test(data, status="status", cause=cause, group="agegroup", strata="sex")
+    assert stratified["chisq"][0] == pytest.approx(r(f"gray3strata.{cause}.stat"), rel=1e-8)

@@ -92,7 +92,8 @@ for (g in 1:2) put(sprintf("weighted_km.%d.median", g - 1), tab[g, "median"])
 m <- mgus2
 m$etime <- ifelse(m$pstat == 1, m$ptime, m$futime)
 m$status <- ifelse(m$pstat == 1, 1L, 2L * m$death)
-m <- m[, c("id", "sex", "etime", "status")]
+m$agegroup <- cut(m$age, c(0, 65, 75, 200), labels = c("a<65", "b65-75", "c>75"))
+m <- m[, c("id", "sex", "agegroup", "etime", "status")]
 write.csv(m, file.path(here, "mgus2.csv"), row.names = FALSE)
 ci <- cuminc(m$etime, m$status, group = m$sex, cencode = 0)
 tp <- timepoints(ci, c(60, 120, 240))
@@ -117,6 +118,12 @@ for (ct in c("log", "log-log")) {
   put(sprintf("day0.%s.lower", ct), tab["0.95LCL"])
   put(sprintf("day0.%s.upper", ct), tab["0.95UCL"])
 }
+
+# Gray's test with three groups, and stratified by sex.
+ci3 <- cuminc(m$etime, m$status, group = m$agegroup, cencode = 0)
+for (k in rownames(ci3$Tests)) put(sprintf("gray3.%s.stat", k), ci3$Tests[k, "stat"])
+ci3s <- cuminc(m$etime, m$status, group = m$agegroup, strata = m$sex, cencode = 0)
+for (k in rownames(ci3s$Tests)) put(sprintf("gray3strata.%s.stat", k), ci3s$Tests[k, "stat"])
 
 values <- data.frame(name = names(out), value = sprintf("%.12g", unlist(out)))
 write.csv(values, file.path(here, "reference_values.csv"), row.names = FALSE, quote = FALSE)
