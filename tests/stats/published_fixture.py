@@ -121,10 +121,11 @@ def _write_snapshot(path: Path, tables: dict[str, pl.DataFrame]) -> None:
         con.execute(
             "COMMENT ON TABLE marts.episode_cohort IS 'One row per OMD episode. Grain: episode.'"
         )
-        con.execute(
-            "COMMENT ON COLUMN marts.episode_cohort.all_sites_treated IS "  # fixture docs
-            "'every counted lesion received radical local therapy'"
-        )
+        if "all_sites_treated" in tables["episode_cohort"].columns:
+            con.execute(
+                "COMMENT ON COLUMN marts.episode_cohort.all_sites_treated IS "
+                "'every counted lesion received radical local therapy'"
+            )
         con.execute(
             "CREATE TABLE meta.provenance AS SELECT ?::VARCHAR AS batch_id, "
             "?::DATE AS data_cutoff_date, 'v1' AS contract_version, 'test' AS code_version, "

@@ -161,3 +161,51 @@ def test_gray_test_matches_cmprsk(cause):
     assert three["chisq"] == pytest.approx(r(f"gray3.{cause}.stat"), rel=1e-8)
     stratified = gray_test(data, status="status", cause=cause, group="agegroup", strata="sex")
     assert stratified["chisq"][0] == pytest.approx(r(f"gray3strata.{cause}.stat"), rel=1e-8)
+
+
+def _lung_snapshot(home) -> None:
+    import datetime as dt
+
+    from tests.stats.published_fixture import build_published
+
+    rows = lung().with_columns(
+        patient_id=pl.format("L{}", pl.col("patient_id")),
+        episode_id=pl.format("L{}-E1", pl.col("patient_id")))
+    episodes = rows.select(
+        "patient_id", "episode_id", "sex", is_first_episode=pl.lit(True),
+        age_at_episode="age", ecog_at_diagnosis="ph.ecog",
+        episode_date=pl.lit(dt.date(2020, 1, 1)), lct_start_date=pl.lit(None, pl.Date))
+    outcomes = rows.select(
+        "episode_id", "patient_id", is_first_episode=pl.lit(True), origin=pl.lit("episode"),
+        os_days="time_days", os_event="event", pfs_days="time_days", pfs_event="event",
+        wsp_days="time_days", wsp_event="event")
+    build_published(home, tables={"episode_cohort": episodes, "episode_outcomes": outcomes})
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_oligo_survival_reproduces_r_on_the_lung_data(ties, tmp_path, monkeypatch, capsys):
+    import json
+
+    from pipelines.cli import main
+
+    _lung_snapshot(tmp_path)
+    monkeypatch.setenv("OLIGO_HOME", str(tmp_path))
+    assert main(["survival", "--endpoint", "os", "--by", "sex", "--reference", "male",
+                 "--adjust", "age_at_episode,ecog_at_diagnosis", "--ties", ties, "--ph-test",
+                 "--rmst-months", "12", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)["comparative"]
+    model = {t["term"]: t for t in doc["model"]["terms"]}
+    assert doc["model"]["n"] == 227 and doc["model"]["n_dropped"] == 1
+    female = model["group=female"]
+    assert female["coef"] == pytest.approx(r(f"adjust.{ties}.female.coef"), abs=THREE_DECIMALS)
+    assert female["se"] == pytest.approx(r(f"adjust.{ties}.female.se"), abs=THREE_DECIMALS)
+    assert model["ecog_at_diagnosis"]["coef"] == pytest.approx(
+        r(f"adjust.{ties}.ph.ecog.coef"), abs=THREE_DECIMALS)
+    zph = {t["term"]: t for t in doc["ph_test"]}
+    assert zph["group"]["chisq"] == pytest.approx(r(f"zph.{ties}.female.chisq"), abs=THREE_DECIMALS)
+    assert zph["GLOBAL"]["chisq"] == pytest.approx(r(f"zph.{ties}.GLOBAL.chisq"),
+                                                   abs=THREE_DECIMALS)
+    rmst_rows = {row["group"]: row for row in doc["rmst"]}
+    assert rmst_rows["female"]["rmst_days"] == pytest.approx(r("rmst.365.25.1.rmean"),
+                                                             abs=THREE_DECIMALS)
+    assert rmst_rows["male"]["se_days"] == pytest.approx(r("rmst.365.25.0.se"), abs=THREE_DECIMALS)
