@@ -1,8 +1,9 @@
 """Pure figure builders: frames in, Plotly figures out (no Streamlit, no data access).
 
-Counts arrive already suppressed (`count_label`, `is_hidden` from `dashboards.suppression`):
-a hidden or small bar is drawn at the threshold's height, hatched, and labelled "<5" or
-"hidden", so neither its height nor its hover text gives the count away.
+Counts arrive already protected (`n`, `n_label`, `n_small` from `dashboards.disclosure`):
+a small bar is drawn at the threshold's height, hatched, and labelled "<5", so neither its
+height nor its hover text gives the count away; other bars are drawn at their shown
+(perturbed) value, never the true one.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ PALETTE = ("#1f5fa8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#8d6e63", "#3
 
 
 def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshold: int) -> go.Figure:
-    """Bars of one facet (`label`, `n`, `count_label`, `is_hidden`); selected labels dark.
+    """Bars of one facet (`label`, `n`, `n_label`, `n_small`); selected labels dark.
 
     Clicking a bar selects its label (Streamlit `on_select`); `customdata` carries the label.
     """
-    protected = counts["is_hidden"] | ((counts["n"] > 0) & (counts["n"] < threshold))
+    protected = counts["n_small"]
     heights = pl.select(
         pl.when(protected).then(pl.lit(threshold)).otherwise(counts["n"])
     ).to_series()
@@ -38,7 +39,7 @@ def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshol
         x=values if horizontal else labels,
         y=labels if horizontal else values,
         orientation="h" if horizontal else "v",
-        text=counts["count_label"].to_list(),
+        text=counts["n_label"].to_list(),
         textposition="outside",
         customdata=labels,
         hovertemplate="%{customdata}: %{text} episodes<extra></extra>",

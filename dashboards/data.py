@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from dashboards.disclosure import KEY_PREFIX, Policy, rows_allowed, with_record_keys
 from dashboards.filters import (
     FACETS,
     FACETS_BY_COLUMN,
@@ -157,9 +158,23 @@ def latest_run() -> RunReport | None:
 # --- shaped frames for the pages --------------------------------------------------------
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _keyed_cohort(database: str, stamp: tuple) -> pl.DataFrame:
+    del stamp
+    frame = safe_sql.read_table(Path(database), "marts.episode_cohort")
+    return with_record_keys(with_record_keys(frame, "episode_id"), "patient_id")
+
+
 def cohort(database: Path) -> pl.LazyFrame:
-    """marts.episode_cohort: one row per OMD episode."""
-    return read_mart(database, "episode_cohort").lazy()
+    """marts.episode_cohort (one row per OMD episode) with the record keys of its episodes
+    and patients (`_rk_episode_id`, `_rk_patient_id`, see dashboards.disclosure), computed
+    once per published file."""
+    return _keyed_cohort(str(database), _stamp(database)).lazy()
+
+
+def without_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows as shown to a row-level role: the record-key columns dropped."""
+    return frame.select(pl.exclude(f"^{KEY_PREFIX}.*$"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -234,7 +249,7 @@ def _survival_rows(database: Path, filters: dict, request: SurvivalRequest) -> p
 
 @st.cache_data(show_spinner="Estimating…", max_entries=32)
 def _survival(database: str, stamp: tuple, filters_key: str, request: SurvivalRequest,
-              threshold: int) -> SurvivalSummary:
+              policy: Policy) -> SurvivalSummary:
     del stamp
     frame = _survival_rows(Path(database), json.loads(filters_key), request)
     if request.landmark_months is not None:
@@ -246,60 +261,70 @@ def _survival(database: str, stamp: tuple, filters_key: str, request: SurvivalRe
     return summarise(
         frame,
         group=group,
-        threshold=threshold,
+        policy=policy,
         cluster=None if request.first_episode_only else "patient_id",
         order=order,
     )
 
 
 def survival_summary(
-    database: Path, filters: dict, request: SurvivalRequest, threshold: int
+    database: Path, filters: dict, request: SurvivalRequest, policy: Policy
 ) -> SurvivalSummary:
-    """The Survival page's analysis (`dashboards.survival_analysis.SurvivalSummary`)."""
+    """The Survival page's analysis (`dashboards.survival_analysis.SurvivalSummary`),
+    cached per file, filter, request and role policy."""
     key = json.dumps(filters, sort_keys=True)
-    return _survival(str(database), _stamp(database), key, request, threshold)
+    return _survival(str(database), _stamp(database), key, request, policy)
 
 
-# --- study view numbers, cached per batch and filter ---------------------------------------
+# --- study view numbers, cached per batch, filter and role policy ---------------------------
+
+
+@dataclass(frozen=True)
+class StudyView:
+    headline: Headline
+    bars: dict[str, pl.DataFrame]  # facet key → protected bar counts
+    flow: pl.DataFrame  # cohort-flow steps, protected
+    rows_before_protection: int  # filtered episodes (for the audit log)
+    episodes: pl.DataFrame | None  # the filtered rows, only for roles with row-level access
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _study(
-    database: str, stamp: tuple, filters_key: str, threshold: int
-) -> tuple[pl.DataFrame, Headline, dict[str, pl.DataFrame], pl.DataFrame]:
+def _study(database: str, stamp: tuple, filters_key: str, policy: Policy) -> StudyView:
     del stamp
     path = Path(database)
     filters = json.loads(filters_key)
     rows = cohort(path)
     filtered = apply_filters(rows, filters).collect()
-    numbers = headline(filtered, read_mart(path, "patient_followup"), threshold)
-    bars = {facet.key: facet_bars(rows, filters, facet, threshold) for facet in FACETS}
+    numbers = headline(filtered, read_mart(path, "patient_followup"), policy)
+    bars = {facet.key: facet_bars(rows, filters, facet, policy) for facet in FACETS}
     steps = flow_steps(
         read_mart(path, "cohort_attrition"),
-        numbers.n_patients if filters else None,
-        threshold,
+        filtered if filters else None,
+        policy,
     )
-    return filtered, numbers, bars, steps
+    return StudyView(
+        headline=numbers,
+        bars=bars,
+        flow=steps,
+        rows_before_protection=filtered.height,
+        episodes=without_keys(filtered) if rows_allowed(policy) else None,
+    )
 
 
-def study_view(
-    database: Path, filters: dict, threshold: int
-) -> tuple[pl.DataFrame, Headline, dict[str, pl.DataFrame], pl.DataFrame]:
-    """(filtered episodes, Headline, {facet key: suppressed bar counts}, cohort-flow steps)."""
-    return _study(str(database), _stamp(database), json.dumps(filters, sort_keys=True),
-                  threshold)
+def study_view(database: Path, filters: dict, policy: Policy) -> StudyView:
+    return _study(str(database), _stamp(database), json.dumps(filters, sort_keys=True), policy)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _table_one(database: str, stamp: tuple, filters_key: str, group: str | None,
-               threshold: int) -> pl.DataFrame:
+               policy: Policy) -> pl.DataFrame:
     del stamp
     rows = apply_filters(cohort(Path(database)), json.loads(filters_key))
-    return table_one(rows, group, threshold)
+    return table_one(rows, group, policy)
 
 
 def table_one_view(
-    database: Path, filters: dict, group: str | None, threshold: int
+    database: Path, filters: dict, group: str | None, policy: Policy
 ) -> pl.DataFrame:
     return _table_one(str(database), _stamp(database), json.dumps(filters, sort_keys=True),
-                      group, threshold)
+                      group, policy)

@@ -171,6 +171,7 @@ def grouping_columns(cohort: pl.LazyFrame, max_levels: int = 12) -> list[str]:
         for name, dtype in schema.items()
         if (dtype == pl.Boolean or dtype == pl.String or dtype.is_integer())
         and not (name.endswith("_id") and name != "center_id")
+        and not name.startswith("_")  # record keys and other internal columns
     ]
     if not candidates:
         return []

@@ -14,8 +14,9 @@ import polars as pl
 import streamlit as st
 
 from dashboards import data
+from dashboards.access import Viewer
+from dashboards.disclosure import Policy, policy_for
 from dashboards.filters import FACETS, FACETS_BY_KEY, Filters, clean_filters, facet_counts
-from dashboards.suppression import small_count_threshold
 from pipelines.settings import paths
 
 CONTEXT_KEY = "_oligo_page_context"
@@ -34,7 +35,12 @@ class PageContext:
     database: Path
     provenance: data.Provenance | None
     filters: Filters
-    threshold: int
+    viewer: Viewer
+    policy: Policy  # the disclosure policy of the viewer's role (dashboards.disclosure)
+
+    @property
+    def threshold(self) -> int:
+        return self.policy.threshold
 
 
 def filter_key(facet_key: str) -> str:
@@ -115,6 +121,14 @@ def render_freshness(context: PageContext) -> None:
             f"Batch **{info.batch_id}**{frozen} · data cut-off **{info.data_cutoff_date}**"
             f"{published} · parameter set `{info.parameter_set}`"
         )
+    if context.policy.perturb:
+        st.caption(
+            ":material/shield: Protected counts: a count below "
+            f"{context.policy.threshold} shows as {context.policy.small_label}; other counts "
+            f"may differ from the true value by up to ±{context.policy.max_noise} (the same "
+            "cell always shows the same value). Exact counts and row-level data need the "
+            "analyst role."
+        )
     warning = run_warning(data.latest_run())
     if warning:
         st.warning(warning, icon="⚠️")
@@ -158,7 +172,7 @@ def facet_options(database: Path) -> dict[str, list[str]]:
     return _options(str(database), data._stamp(database))
 
 
-def render_shell() -> PageContext | None:
+def render_shell(viewer: Viewer) -> PageContext | None:
     """Sidebar and banner; None (after saying what to do) when nothing is published."""
     choices = data.batch_choices()
     if not choices:
@@ -167,7 +181,7 @@ def render_shell() -> PageContext | None:
     _load_url_once(choices)
     if st.session_state.get(BATCH_KEY) not in choices:
         st.session_state[BATCH_KEY] = choices[0]
-    threshold = small_count_threshold()
+    policy = policy_for(viewer.role)
     with st.sidebar:
         batch = st.selectbox("Batch", choices, key=BATCH_KEY, format_func=_batch_label)
         database = data.database_for(batch)
@@ -186,7 +200,7 @@ def render_shell() -> PageContext | None:
         for facet in FACETS:
             st.multiselect(facet.title, options[facet.key], key=filter_key(facet.key))
         st.button("Clear all filters", on_click=clear_filters, width="stretch")
-        st.caption(f"Counts below {threshold} are shown as <{threshold}.")
+        st.caption(policy.describe)
     filters = {
         facet.key: list(st.session_state[filter_key(facet.key)])
         for facet in FACETS
@@ -198,7 +212,8 @@ def render_shell() -> PageContext | None:
         database=database,
         provenance=data.provenance(database),
         filters=filters,
-        threshold=threshold,
+        viewer=viewer,
+        policy=policy,
     )
     st.session_state[CONTEXT_KEY] = context
     return context

@@ -1,6 +1,7 @@
 """The study view's numbers: headline counts, per-facet bar counts, the cohort flow.
 
-Pure functions of frames (no Streamlit), every count already suppressed for display.
+Pure functions of frames (no Streamlit); every count comes from `dashboards.disclosure`
+under the viewer's policy, so no number here is computed for display outside that layer.
 """
 
 from __future__ import annotations
@@ -11,9 +12,20 @@ from typing import Any
 
 import polars as pl
 
-from dashboards.filters import Facet, apply_filters, facet_counts
-from dashboards.suppression import format_count, format_part_of_total, suppress_partition
+from dashboards.disclosure import (
+    Policy,
+    gate_groups,
+    percent_text,
+    protected_aggregate_counts,
+    protected_counts,
+    protected_flag_counts,
+    protected_total,
+)
+from dashboards.filters import ORGAN_FLAGS, Facet, apply_filters, label_expr, sort_labels
 from pipelines.stats import median_followup
+
+EPISODE = "episode_id"
+PATIENT = "patient_id"
 
 
 @dataclass(frozen=True)
@@ -24,40 +36,34 @@ class Headline:
     all_sites_treated_percent: str | None
     median_followup: str  # months, or why it is not shown
     median_followup_ci: str | None
-    n_patients: int  # unsuppressed, for tests and captions that never show it alone
-    n_episodes: int
 
 
-def headline(filtered: pl.DataFrame, followup: pl.DataFrame, threshold: int) -> Headline:
+def headline(filtered: pl.DataFrame, followup: pl.DataFrame, policy: Policy) -> Headline:
     """Patients, OMD episodes, episodes with all sites treated, and median follow-up by
     reverse Kaplan–Meier (`pipelines.stats.median_followup`, Schemper & Smith 1996) over
     the filtered patients' rows of marts.patient_followup."""
-    n_episodes = filtered.height
-    n_patients = filtered["patient_id"].n_unique()
-    treated = int(filtered["all_sites_treated"].fill_null(False).sum())
-    treated_label = format_part_of_total(treated, n_episodes, threshold)
-    percent = (
-        f"{100 * treated / n_episodes:.0f}% of episodes"
-        if n_episodes and treated_label[0].isdigit()
-        else None
+    episodes = protected_total(filtered, unit=EPISODE, policy=policy)
+    patients = protected_total(filtered, unit=PATIENT, policy=policy)
+    treated = protected_total(
+        filtered.filter(pl.col("all_sites_treated").fill_null(False)), unit=EPISODE, policy=policy
     )
-    patients = followup.join(filtered.select("patient_id").unique(), on="patient_id")
-    followup_text = _followup_text(patients, threshold)
+    percent = percent_text(treated, episodes)
+    followed = followup.join(filtered.select(PATIENT).unique(), on=PATIENT)
+    followup_text = _followup_text(followed, policy)
     return Headline(
-        patients=format_count(n_patients, threshold),
-        episodes=format_count(n_episodes, threshold),
-        all_sites_treated=treated_label,
-        all_sites_treated_percent=percent,
+        patients=patients.label,
+        episodes=episodes.label,
+        all_sites_treated=treated.label,
+        all_sites_treated_percent=f"{percent} of episodes" if percent else None,
         median_followup=followup_text[0],
         median_followup_ci=followup_text[1],
-        n_patients=n_patients,
-        n_episodes=n_episodes,
     )
 
 
-def _followup_text(patients: pl.DataFrame, threshold: int) -> tuple[str, str | None]:
+def _followup_text(patients: pl.DataFrame, policy: Policy) -> tuple[str, str | None]:
     """('12.3 months', '95% CI 10.1–14.0'), or a reason and None."""
-    if patients.height < threshold:
+    gate = gate_groups(patients, None, unit=PATIENT, policy=policy)
+    if not gate.allowed:
         return "too few patients", None
     row = median_followup(patients).row(0, named=True)
     median = row["median_followup_months"]
@@ -72,59 +78,55 @@ def _followup_text(patients: pl.DataFrame, threshold: int) -> tuple[str, str | N
 
 
 def facet_bars(
-    cohort: pl.LazyFrame, filters: dict[str, list[str]], facet: Facet, threshold: int
+    cohort: pl.LazyFrame, filters: dict[str, list[str]], facet: Facet, policy: Policy
 ) -> pl.DataFrame:
-    """Episode counts per label of `facet` under every other facet's filter (crossfilter:
-    a chart shows what its own bars would add), suppressed for display.
-
-    The organ flags are not a partition (an episode has several organs) but each flag's
-    complement (episodes without it) is derivable from the total: each flag is protected
-    together with its complement.
-    """
-    counts = facet_counts(apply_filters(cohort, filters, skip=facet.key), facet).collect()
-    if not facet.is_flags:
-        return suppress_partition(counts, "n", threshold)
-    total = apply_filters(cohort, filters, skip=facet.key).select(pl.len()).collect().item()
-    pairs = pl.concat(
-        [
-            counts.with_columns(side=pl.lit("with")),
-            counts.with_columns(n=total - pl.col("n"), side=pl.lit("without")),
-        ]
-    )
-    protected = suppress_partition(pairs, "n", threshold, by=["label"])
-    return protected.filter(pl.col("side") == "with").drop("side")
+    """Protected episode counts per label of `facet` under every other facet's filter
+    (crossfilter: a chart shows what its own bars would add): `label`, `n` (shown value,
+    null when small), `n_label`, `n_small`. Sorted by the facet's order, then by the shown
+    value (never the true one), then label. Organ flags: episodes with each organ."""
+    rows = apply_filters(cohort, filters, skip=facet.key)
+    if facet.is_flags:
+        flags = {organ: f"has_{organ}" for organ in ORGAN_FLAGS}
+        return protected_flag_counts(rows, flags, unit=EPISODE, policy=policy)
+    labelled = rows.with_columns(label=label_expr(facet.column, rows.collect_schema()))
+    counts = protected_counts(labelled, ["label"], unit=EPISODE, policy=policy)
+    rank = sort_labels(facet, pl.col("label"))
+    if facet.numeric:
+        return counts.sort(rank, pl.col("label").cast(pl.Float64, strict=False), pl.col("label"))
+    return counts.sort(rank, pl.col("n").fill_null(0), pl.col("label"),
+                       descending=[False, True, False])
 
 
 def flow_steps(
-    attrition: pl.DataFrame, filtered_patients: int | None, threshold: int
+    attrition: pl.DataFrame, filtered: pl.DataFrame | None, policy: Policy
 ) -> pl.DataFrame:
     """marts.cohort_attrition steps (plus 'matching the current filter' when filtered):
     `step`, `n_label`, `excluded_label`.
 
-    A step's exclusion count is the difference of two shown counts, so a small exclusion
-    hides the step's own count too (and with it the next exclusion), else subtraction
-    would reveal it.
+    Step counts are protected (attrition arrives aggregated: `protected_aggregate_counts`;
+    the filtered step is counted from its rows). An exclusion is the difference of the two
+    shown counts, so it tells nothing they do not; when either is below the minimum cell
+    size the exclusion is not shown.
     """
-    steps = attrition.sort("step_order").select("step", n=pl.col("n_patients").cast(pl.Int64))
-    if filtered_patients is not None:
-        steps = pl.concat(
-            [steps, pl.DataFrame({"step": ["matching the current filter"], "n": [filtered_patients]})]
+    steps = protected_aggregate_counts(
+        attrition.sort("step_order").select("step", "n_patients"),
+        count="n_patients", identity=["step"], policy=policy,
+    )
+    if filtered is not None:
+        matching = protected_counts(filtered, [], unit=PATIENT, policy=policy).with_columns(
+            step=pl.lit("matching the current filter")
         )
-    steps = steps.with_columns(excluded=pl.col("n").shift(1) - pl.col("n"))
-    small = lambda c: (pl.col(c) > 0) & (pl.col(c) < threshold)  # noqa: E731
-    hide_n = small("n") | small("excluded").fill_null(False)
-    hide_excluded = small("excluded").fill_null(False) | hide_n.shift(1).fill_null(False)
+        steps = pl.concat([steps, matching.select(steps.columns)])
+    difference = pl.col("n").shift(1) - pl.col("n")
+    small = policy.small_label
     return steps.with_columns(
-        n_label=pl.when(small("n"))
-        .then(pl.lit(f"<{threshold}"))
-        .when(hide_n)
-        .then(pl.lit("hidden"))
-        .otherwise(pl.col("n").cast(pl.String)),
-        excluded_label=pl.when(pl.col("excluded").is_null())
+        excluded_label=pl.when(pl.int_range(pl.len()) == 0)
         .then(pl.lit(None, pl.String))
-        .when(small("excluded"))
-        .then(pl.lit(f"<{threshold}"))
-        .when(hide_excluded)
-        .then(pl.lit("hidden"))
-        .otherwise(pl.col("excluded").cast(pl.String)),
+        .when(difference.is_null())
+        .then(pl.lit("not shown (a step below the minimum cell size)"))
+        .when(difference <= 0)
+        .then(pl.lit("0"))
+        .when(difference < policy.threshold)
+        .then(pl.lit(small))
+        .otherwise(difference.cast(pl.String))
     ).select("step", "n_label", "excluded_label")

@@ -3,9 +3,10 @@
 Estimation is `pipelines.stats` (lifelines; shared spec `clinical-rules.md` section 7:
 Kaplan–Meier with Greenwood CI, medians by R's rule, rates at 12 and 24 months, numbers at
 risk, log-rank, Cox HRs, cluster-robust with several episodes per patient). This module only
-decides what may be shown: groups with fewer episodes than the small-count threshold are not
-estimated (a curve of three patients shows each of them), and every count shown (group n,
-events, numbers at risk) goes through `dashboards.suppression`.
+decides what may be shown, through `dashboards.disclosure`: in the aggregate role a group is
+estimated only when the curve gate allows it (at least 20 episodes and no event count below
+the minimum cell size: each step of a curve is an event), and every count shown (group n,
+events, numbers at risk, episodes analysed) is a protected count.
 """
 
 from __future__ import annotations
@@ -15,32 +16,39 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dashboards.suppression import suppress_partition
+from dashboards.disclosure import (
+    Policy,
+    gate_groups,
+    protected_at_risk,
+    protected_counts,
+    protected_total,
+)
 from pipelines.stats import (
     DAYS_PER_MONTH,
     cox_hazard_ratios,
     kaplan_meier,
     logrank_test,
     median_survival,
-    numbers_at_risk,
     survival_at,
 )
 
 RATE_MONTHS = (12, 24)
 GROUP = "group"
+UNIT = "episode_id"
 
 
 @dataclass(frozen=True)
 class SurvivalSummary:
     groups: list[str]  # estimated groups, in display order
     curve: pl.DataFrame
-    at_risk: pl.DataFrame  # group, at_months, n_at_risk, label
+    at_risk: pl.DataFrame  # group, at_days, at_months, n (shown), label
     table: pl.DataFrame  # one text row per group (all groups, small ones unestimated)
     medians: pl.DataFrame  # group, median_months, median_ci_lower_months, median_ci_upper_months
     logrank_p: float | None
     hazard_ratios: pl.DataFrame  # text: level, reference, hazard ratio (95% CI), p
-    too_small: list[str]
-    n_label: str  # analysed episodes, suppressed
+    too_small: dict[str, str]  # group → why no curve (never a count)
+    n_label: str  # analysed episodes, protected
+    rows_before_protection: int = 0  # episodes behind the view (for the audit log only)
 
 
 def at_risk_months(max_months: float) -> list[int]:
@@ -64,47 +72,45 @@ def summarise(
     frame: pl.DataFrame,
     *,
     group: str | None,
-    threshold: int,
+    policy: Policy,
     cluster: str | None = None,
     order: list[str] | None = None,
 ) -> SurvivalSummary:
-    """`frame`: one row per analysed episode with `time_days`, `event` (0/1) and, when
-    grouped, the text column `group` names. Groups ordered by `order`, else sorted."""
+    """`frame`: one row per analysed episode with `episode_id`, `time_days`, `event` (0/1)
+    and, when grouped, the text column `group` names. Groups ordered by `order`, else
+    sorted."""
     data = frame.drop_nulls(["time_days", "event"]).with_columns(
         pl.col(group).cast(pl.String).fill_null("unknown").alias(GROUP)
         if group
         else pl.lit("all").alias(GROUP)
     )
-    sizes = data.group_by(GROUP).agg(
-        n=pl.len().cast(pl.Int64), n_events=pl.col("event").cast(pl.Int64).sum()
+    gate = gate_groups(data, GROUP, unit=UNIT, policy=policy, event="event", order=order)
+    sizes = protected_counts(data, [GROUP], unit=UNIT, policy=policy)
+    events = protected_counts(
+        data.filter(pl.col("event") == 1), [GROUP], unit=UNIT, policy=policy, name="events"
     )
-    sizes = suppress_partition(sizes, "n", threshold, label="n_label")
-    events = (
-        sizes.select(GROUP, events=pl.col("n_events"), censored=pl.col("n") - pl.col("n_events"))
-        .unpivot(index=GROUP, variable_name="kind", value_name="count")
+    sizes = sizes.join(events, on=GROUP, how="left").with_columns(
+        events_label=pl.col("events_label").fill_null("0")
     )
-    events = suppress_partition(events, "count", threshold, by=[GROUP], label="events_label")
-    events = events.filter(pl.col("kind") == "events").select(GROUP, "events_label")
-    sizes = sizes.join(events, on=GROUP)
-    known = order or []
-    all_groups = [g for g in known if g in sizes[GROUP]] + sorted(
-        set(sizes[GROUP]) - set(known), key=lambda g: (g == "unknown", g)
+    groups = gate.allowed
+    all_groups = [*gate.allowed, *gate.refused]
+    all_groups = [g for g in (order or []) if g in all_groups] + sorted(
+        set(all_groups) - set(order or []), key=lambda g: (g == "unknown", g)
     )
-    estimable = set(sizes.filter(pl.col("n") >= threshold)[GROUP])
-    groups = [g for g in all_groups if g in estimable]
-    too_small = [g for g in all_groups if g not in estimable]
     analysed = data.filter(pl.col(GROUP).is_in(groups))
 
     curve = kaplan_meier(analysed, group=GROUP)
     medians = median_survival(curve)
     rates = survival_at(curve, [m * DAYS_PER_MONTH for m in RATE_MONTHS])
     max_months = (analysed["time_days"].max() or 0) / DAYS_PER_MONTH
-    risk = numbers_at_risk(
-        analysed, days=[m * DAYS_PER_MONTH for m in at_risk_months(max_months)], group=GROUP
+    risk = protected_at_risk(
+        analysed, time="time_days", at=[m * DAYS_PER_MONTH for m in at_risk_months(max_months)],
+        by=[GROUP], unit=UNIT, policy=policy,
+    ).select(
+        GROUP, at_days="at", at_months=pl.col("at") / DAYS_PER_MONTH, n="n", label="n_label"
     )
-    risk = suppress_partition(risk, "n_at_risk", threshold, by=["at_days"], label="label")
 
-    table = _results_table(sizes, medians, rates, all_groups, too_small)
+    table = _results_table(sizes, medians, rates, all_groups, gate.refused)
     logrank_p = None
     hazard_ratios = pl.DataFrame()
     if len(groups) >= 2:
@@ -112,19 +118,17 @@ def summarise(
         hazard_ratios = _hazard_ratio_text(
             cox_hazard_ratios(analysed, group=GROUP, reference=groups[0], cluster=cluster)
         )
-    analysed_n = suppress_partition(
-        pl.DataFrame({"n": [analysed.height, data.height - analysed.height]}), "n", threshold
-    )["count_label"][0]
     return SurvivalSummary(
         groups=groups,
         curve=curve,
-        at_risk=risk.rename({"group": "group"}),
+        at_risk=risk,
         table=table,
         medians=medians,
         logrank_p=logrank_p,
         hazard_ratios=hazard_ratios,
-        too_small=too_small,
-        n_label=analysed_n,
+        too_small=dict(gate.refused),
+        n_label=protected_total(analysed, unit=UNIT, policy=policy).label,
+        rows_before_protection=data.height,
     )
 
 
@@ -137,7 +141,7 @@ def _results_table(sizes, medians, rates, groups, too_small) -> pl.DataFrame:
         size = by_group[group]
         row = {"Group": group, "Episodes": size["n_label"], "Events": size["events_label"]}
         if group in too_small:
-            row["Median, months (95% CI)"] = "too few to estimate"
+            row["Median, months (95% CI)"] = f"not shown: {too_small[group]}"
             for months in RATE_MONTHS:
                 row[f"{months}-month, % (95% CI)"] = "—"
         else:

@@ -1,17 +1,18 @@
 """"Table 1": baseline characteristics of the filtered episodes by a chosen grouping.
 
-Categorical rows give n (%) of the group; continuous rows give median [Q1–Q3]. Counts go
-through small-count suppression, each characteristic's levels being one partition of the
-group (so a hidden cell cannot be recovered from the group's n); a group whose own n is
-hidden shows no cells at all.
+Categorical rows give n (%) of the group; continuous rows give median [Q1–Q3]. Every count
+is a protected count of episodes (`dashboards.disclosure`: cell-key noise and the minimum
+cell size in the aggregate role), percentages are of the shown counts, a group whose own n
+is small shows no cells, and medians and quartiles are shown only for groups the curve gate
+allows (a median of three ages is one patient's age).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from dashboards.disclosure import Policy, gate_groups, protected_counts
 from dashboards.filters import FACETS_BY_COLUMN, UNKNOWN, label_expr, sort_labels
-from dashboards.suppression import suppress_partition
 
 ALL = "All episodes"
 CATEGORICAL = (
@@ -39,31 +40,34 @@ def _present(pairs, schema) -> list[tuple[str, str]]:
     return [(column, title) for column, title in pairs if column in schema]
 
 
-def group_sizes(labelled: pl.LazyFrame, threshold: int) -> pl.DataFrame:
-    """`group`, `n`, `n_label`, `is_hidden` for the grouping levels (one partition)."""
-    sizes = labelled.group_by("group").agg(n=pl.len().cast(pl.Int64)).collect()
-    return suppress_partition(sizes, "n", threshold, label="n_label")
+UNIT = "episode_id"
+KEY = "_rk_episode_id"
 
 
-def table_one(cohort: pl.LazyFrame, group: str | None, threshold: int) -> pl.DataFrame:
+def group_sizes(labelled: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """`group`, `n`, `n_label`, `is_hidden` (small), `has_summary` for the grouping levels."""
+    sizes = protected_counts(labelled, ["group"], unit=UNIT, policy=policy)
+    gate = gate_groups(labelled, "group", unit=UNIT, policy=policy)
+    return sizes.with_columns(
+        is_hidden=pl.col("n_small"), has_summary=pl.col("group").is_in(gate.allowed)
+    )
+
+
+def table_one(cohort: pl.LazyFrame, group: str | None, policy: Policy) -> pl.DataFrame:
     """One row per characteristic and level; one text column per group level."""
     schema = cohort.collect_schema()
     group_col = label_expr(group, schema) if group else pl.lit(ALL)
     categorical = _present(CATEGORICAL, schema)
     continuous = _present(CONTINUOUS, schema)
-    labelled = cohort.with_columns(group=group_col)
-    sizes = group_sizes(labelled, threshold)
+    keys = [KEY] if KEY in schema else []
+    labelled = cohort.with_columns(group=group_col).collect()
+    sizes = group_sizes(labelled, policy)
 
-    counts = (
-        labelled.select(
-            "group", *[label_expr(column, schema).alias(column) for column, _ in categorical]
-        )
-        .unpivot(index="group", variable_name="variable", value_name="level")
-        .group_by("group", "variable", "level")
-        .agg(n=pl.len().cast(pl.Int64))
-        .collect()
-    )
-    counts = suppress_partition(counts, "n", threshold, by=["group", "variable"])
+    long = labelled.select(
+        "group", UNIT, *keys,
+        *[label_expr(column, schema).alias(column) for column, _ in categorical],
+    ).unpivot(index=["group", UNIT, *keys], variable_name="variable", value_name="level")
+    counts = protected_counts(long, ["group", "variable", "level"], unit=UNIT, policy=policy)
     counts = counts.join(sizes.select("group", group_n="n", group_hidden="is_hidden"), on="group")
     cat_cells = counts.select(
         "group",
@@ -71,12 +75,12 @@ def table_one(cohort: pl.LazyFrame, group: str | None, threshold: int) -> pl.Dat
         "level",
         cell=pl.when(pl.col("group_hidden"))
         .then(pl.lit(NO_VALUE))
-        .when(pl.col("is_hidden") | (pl.col("n") == 0))
-        .then(pl.col("count_label"))
+        .when(pl.col("n_small") | (pl.col("n") == 0) | (pl.col("group_n") == 0))
+        .then(pl.col("n_label"))
         .otherwise(
             pl.format(
                 "{} ({}%)",
-                pl.col("count_label"),
+                pl.col("n_label"),
                 (100 * pl.col("n") / pl.col("group_n")).round(0).cast(pl.Int64),
             )
         ),
@@ -94,14 +98,13 @@ def table_one(cohort: pl.LazyFrame, group: str | None, threshold: int) -> pl.Dat
         )
         .unpivot(index="group", variable_name="variable", value_name="stats")
         .unnest("stats")
-        .collect()
-        .join(sizes.select("group", group_hidden="is_hidden"), on="group")
+        .join(sizes.select("group", "has_summary"), on="group")
     )
     num_cells = summaries.select(
         "group",
         "variable",
         level=pl.lit("median [Q1–Q3]"),
-        cell=pl.when(pl.col("group_hidden") | pl.col("median").is_null())
+        cell=pl.when(~pl.col("has_summary") | pl.col("median").is_null())
         .then(pl.lit(NO_VALUE))
         .otherwise(
             pl.format(

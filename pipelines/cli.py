@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "export",
     "dq",
     "demo",
+    "audit",
 )
 
 

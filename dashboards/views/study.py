@@ -1,5 +1,5 @@
 """Study view: headline counts, linked charts (each a filter for the others), cohort flow,
-Table 1 and the filtered episode list."""
+Table 1 and, for roles with row-level access, the filtered episode list."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ from functools import partial
 
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import audit, charts, data
+from dashboards.access import ROLES, require_role
+from dashboards.disclosure import rows_allowed
 from dashboards.filters import FACETS, FACETS_BY_COLUMN, describe_filters
 from dashboards.shell import page_context, select_from_chart
 
+PAGE = "study"
 CHART_COLUMNS = 3
 
+viewer = require_role(*ROLES)
 context = page_context()
-filtered, numbers, bars_by_facet, steps = data.study_view(
-    context.database, context.filters, context.threshold
-)
+view = data.study_view(context.database, context.filters, context.policy)
+numbers = view.headline
+audit.record_view(viewer, PAGE, context.filters, view.rows_before_protection)
 
 st.title("Study view")
 st.caption(f"Filter: {describe_filters(context.filters)}")
@@ -38,7 +42,7 @@ st.caption("OMD episodes per category. Click a bar (shift-click for several) to 
 grid = st.columns(CHART_COLUMNS)
 for index, facet in enumerate(FACETS):
     selected = context.filters.get(facet.key, [])
-    figure = charts.facet_bar(bars_by_facet[facet.key], title=facet.title, selected=selected,
+    figure = charts.facet_bar(view.bars[facet.key], title=facet.title, selected=selected,
                               threshold=context.threshold)
     # A new key whenever the facet's filter changes, so an old selection never lingers.
     chart_key = f"chart_{facet.key}_{abs(hash(tuple(selected)))}"
@@ -54,7 +58,7 @@ for index, facet in enumerate(FACETS):
 left, right = st.columns([2, 3])
 with left:
     st.subheader("Cohort flow")
-    st.plotly_chart(charts.cohort_flow(steps), config={"displayModeBar": False},
+    st.plotly_chart(charts.cohort_flow(view.flow), config={"displayModeBar": False},
                     key="cohort_flow")
 with right:
     st.subheader("Table 1: baseline characteristics")
@@ -66,21 +70,35 @@ with right:
     )
     table = data.table_one_view(
         context.database, context.filters, None if grouping == "(none)" else grouping,
-        context.threshold,
+        context.policy,
     )
     st.dataframe(table, hide_index=True, height=420, key="table_one")
+    st.download_button(
+        "Download Table 1 (CSV)",
+        data=lambda frame=table: frame.write_csv(),
+        file_name="table-1.csv",
+        mime="text/csv",
+        on_click=audit.download_callback(viewer, PAGE, "table_one", context.filters,
+                                         view.rows_before_protection),
+        key="download_table_one",
+    )
 
 st.subheader("Episodes")
-if filtered.height < context.threshold:
-    st.info(f"Fewer than {context.threshold} episodes match: the list is not shown.")
+if not rows_allowed(context.policy) or view.episodes is None:
+    st.info(
+        "The episode list and its CSV are row-level data, for the analyst role. The counts "
+        "above are protected (see the sidebar)."
+    )
 else:
-    st.caption(f"{numbers.episodes} episodes match the filter; the first 200 are shown.")
-    st.dataframe(filtered.head(200), hide_index=True, height=300)
+    episodes = view.episodes
+    st.caption(f"{episodes.height:,} episodes match the filter; the first 200 are shown.")
+    st.dataframe(episodes.head(200), hide_index=True, height=300, key="episode_list")
     st.download_button(
         "Download the filtered episodes (CSV)",
-        data=lambda frame=filtered: frame.write_csv(),
+        data=lambda frame=episodes: frame.write_csv(),
         file_name=f"omd-episodes-{context.provenance.batch_id if context.provenance else context.batch}.csv",
         mime="text/csv",
-        on_click="ignore",
+        on_click=audit.download_callback(viewer, PAGE, "episodes", context.filters,
+                                         episodes.height),
         key="download_episodes",
     )

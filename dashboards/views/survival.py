@@ -3,16 +3,20 @@ episodes, by any grouping, with medians, 12/24-month rates, log-rank and hazard 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import audit, charts, data
+from dashboards.access import ROLES, require_role
+from dashboards.disclosure import unit_words
 from dashboards.filters import FACETS_BY_COLUMN, describe_filters
 from dashboards.shell import page_context
 from dashboards.survival_analysis import format_p
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS
 
+PAGE = "survival"
 NO_GROUP = "(none)"
 ORIGINS = {"episode": "episode date", "lct": "first day of LCT"}
 # Shared spec section 7: the landmark may not be shorter than the LCT window.
@@ -26,6 +30,7 @@ def _column_title(column: str) -> str:
     return facet.title if facet else column.replace("_", " ")
 
 
+viewer = require_role(*ROLES)
 context = page_context()
 st.title("Survival")
 st.caption(f"Filter: {describe_filters(context.filters)}")
@@ -69,13 +74,21 @@ request = data.SurvivalRequest(
     first_episode_only=not all_episodes,
     landmark_months=landmark,
 )
-summary = data.survival_summary(context.database, context.filters, request, context.threshold)
+summary = data.survival_summary(context.database, context.filters, request, context.policy)
+audit.record_view(
+    viewer, PAGE, {"filters": context.filters, "request": dataclasses.asdict(request)},
+    summary.rows_before_protection,
+)
 
 if not summary.groups:
     st.info(
-        f"Fewer than {context.threshold} episodes in every group: nothing can be estimated "
-        "for this filter."
+        "No group is large enough to draw a curve for this filter"
+        + (f" (at least {context.policy.min_group} {unit_words('episode_id')} and "
+           f"{context.policy.threshold} events per group in the aggregate role)"
+           if context.policy.perturb else "")
+        + ": nothing can be estimated. Widen the filter or group less finely."
     )
+    st.dataframe(summary.table, hide_index=True, key="survival_table")
     st.stop()
 
 title = f"{endpoint} from the {ORIGINS[origin]}"
@@ -88,7 +101,8 @@ st.plotly_chart(figure, key="km_figure", config={"displaylogo": False})
 st.caption(
     f"{summary.n_label} episodes analysed · shaded: 95% CI (log-log) · ticks: censored · "
     "numbers at risk under the plot"
-    + (f" · not estimated (fewer than {context.threshold}): {', '.join(summary.too_small)}"
+    + (" · too small to show a curve: "
+       + "; ".join(f"{g} ({why})" for g, why in summary.too_small.items())
        if summary.too_small else "")
 )
 st.download_button(
@@ -96,7 +110,9 @@ st.download_button(
     data=lambda fig=figure: fig.to_html(include_plotlyjs=True, full_html=True),
     file_name=f"km-{request.endpoint.lower().replace(' ', '-')}.html",
     mime="text/html",
-    on_click="ignore",
+    on_click=audit.download_callback(
+        viewer, PAGE, "km_figure", {"filters": context.filters}, summary.rows_before_protection
+    ),
     key="download_km",
 )
 

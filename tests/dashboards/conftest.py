@@ -36,10 +36,13 @@ def tiny_warehouse(tmp_path_factory) -> FixtureWarehouse:
 
 @pytest.fixture
 def app(monkeypatch):
-    """`app(home)` → an AppTest of the router pointed at that data folder (not yet run)."""
+    """`app(home, role=...)` → an AppTest of the router pointed at that data folder (not yet
+    run), in demo mode with the demo identity in `role` (default analyst: exact counts)."""
 
-    def make(home: Path, threshold: int | None = None) -> AppTest:
+    def make(home: Path, threshold: int | None = None, role: str = "analyst") -> AppTest:
+        """Demo mode (no [auth]) with the demo identity starting in `role`."""
         monkeypatch.setenv("OLIGO_HOME", str(home))
+        monkeypatch.setenv("OLIGO_DEMO_ROLE", role)
         if threshold is None:
             monkeypatch.delenv("OLIGO_SMALL_COUNT_THRESHOLD", raising=False)
         else:

@@ -1,6 +1,7 @@
-"""The main journey in a real headless Chromium (Debian's, driven by Playwright): open the
-study view, filter by OMD state, read the episode count, download the CSV, open Survival,
-read a median. Screenshots go to test-artifacts/, and to docs/screenshots/ (referenced by the
+"""The main journey in a real headless Chromium (Debian's, driven by Playwright), as the
+local demo identity in the analyst role: open the study view, filter by OMD state, read the
+episode count, download the CSV, open Survival, read a median. (Sign-in through a real
+OpenID Connect provider and the aggregate role: test_browser_sign_in.py.) Screenshots go to test-artifacts/, and to docs/screenshots/ (referenced by the
 README) with OLIGO_UPDATE_SCREENSHOTS=1.
 
 Needs /usr/bin/chromium: skipped without it, except under CI=true where that is a failure.
@@ -67,7 +68,9 @@ def expected_numbers(warehouse) -> tuple[int, int, float]:
 def test_main_journey_in_chromium(warehouse):
     require_chromium()
     in_state, total, median = expected_numbers(warehouse)
-    with serve(warehouse.home, ARTIFACTS / "streamlit.log") as url, chromium() as browser:
+    # The demo identity in the analyst role: exact counts and the episode CSV.
+    with serve(warehouse.home, ARTIFACTS / "streamlit.log", env={"OLIGO_DEMO_ROLE": "analyst"}
+               ) as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 1700}, accept_downloads=True)
         page.goto(url, wait_until="domcontentloaded")
         episodes = metric_value(page, "OMD episodes")
