@@ -1,6 +1,7 @@
 """Data of the comparisons page (dashboards/views/emulation.py): a trial emulation and a
 propensity-score balance, computed by `pipelines.stats` from the published file and cached
-per file identity, with every count shown passed through the small-count rule."""
+per file identity; every count and curve shown leaves through `dashboards.disclosure`
+(patients are the unit: each patient has one clone per arm)."""
 
 from __future__ import annotations
 
@@ -11,50 +12,72 @@ import polars as pl
 import streamlit as st
 
 from dashboards.data import _stamp
-from dashboards.suppression import format_count
+from dashboards.disclosure import GroupGate, Policy, gate_groups, protected_counts, protected_total
 from pipelines.stats.cox import fit_cox
-from pipelines.stats.emulation import PROTOCOLS, EmulationResult, emulate
+from pipelines.stats.emulation import PROTOCOLS, EmulationResult, attrition_rows, emulate
 from pipelines.stats.emulation_data import load_emulation_rows
 from pipelines.stats.propensity import adjust
 
+UNIT = "patient_id"
 BALANCE_CHOICES = ("age_at_episode", "ecog_at_diagnosis", "n_lesions", "has_brain",
                    "is_synchronous", "driver_status")
 ARM_NAMES = {"lct": "LCT of all sites", "no_lct": "no LCT"}
 
 
 @st.cache_data(show_spinner="Emulating the trial…", max_entries=16)
-def _emulation(database: str, stamp: tuple, trial: str, rmst_months: float) -> list[EmulationResult]:
+def _emulation(database: str, stamp: tuple, trial: str, rmst_months: float
+               ) -> tuple[list[EmulationResult], list[tuple[str, pl.DataFrame]]]:
     del stamp  # part of the cache key only
-    return emulate(load_emulation_rows(Path(database)), PROTOCOLS[trial], rmst_months=rmst_months)
+    rows = load_emulation_rows(Path(database))
+    steps = [(label, frame.select(UNIT)) for label, frame in attrition_rows(rows, PROTOCOLS[trial])]
+    return emulate(rows, PROTOCOLS[trial], rmst_months=rmst_months), steps
 
 
-def emulation(database: Path, trial: str, rmst_months: float) -> list[EmulationResult]:
+def emulation(database: Path, trial: str, rmst_months: float
+              ) -> tuple[list[EmulationResult], list[tuple[str, pl.DataFrame]]]:
+    """The results per endpoint and the patients remaining after each eligibility step."""
     return _emulation(str(database), _stamp(database), trial, rmst_months)
 
 
-def attrition_table(result: EmulationResult, threshold: int) -> pl.DataFrame:
-    return pl.DataFrame({"Step": [s for s, _ in result.attrition],
-                         "Remaining": [format_count(n, threshold) for _, n in result.attrition]})
+def attrition_table(steps: list[tuple[str, pl.DataFrame]], policy: Policy) -> pl.DataFrame:
+    return pl.DataFrame({
+        "Step": [label for label, _ in steps],
+        "Remaining": [protected_total(frame, unit=UNIT, policy=policy).label for _, frame in steps],
+    })
 
 
-def arms_table(result: EmulationResult, threshold: int) -> pl.DataFrame:
-    def months(value: float | None, missing: str) -> str:
+def curve_gate(result: EmulationResult, policy: Policy) -> GroupGate:
+    """Arms whose weighted curve may be drawn (enough clones and events)."""
+    return gate_groups(result.clones, "arm", unit=UNIT, policy=policy, event="event",
+                       order=list(ARM_NAMES))
+
+
+def arms_table(result: EmulationResult, policy: Policy) -> pl.DataFrame:
+    clones = result.clones
+    counts = {
+        "Clones": protected_counts(clones, ["arm"], unit=UNIT, policy=policy),
+        "Events": protected_counts(clones.filter(pl.col("event") == 1), ["arm"], unit=UNIT,
+                                   policy=policy),
+        "Censored at deviation": protected_counts(clones.filter(pl.col("deviated")), ["arm"],
+                                                  unit=UNIT, policy=policy),
+    }
+    labels = {name: dict(frame.select("arm", "n_label").iter_rows())
+              for name, frame in counts.items()}
+    allowed = set(curve_gate(result, policy).allowed)
+
+    def months(value: float | None, missing: str, arm: str) -> str:
+        if arm not in allowed:
+            return "too few to show"
         return missing if value is None else f"{value:.1f}"
 
     return pl.DataFrame([{
         "Arm": ARM_NAMES[a.arm],
-        "Clones": format_count(a.n_clones, threshold),
-        "Events": format_count(a.n_events, threshold),
-        "Censored at deviation": format_count(a.n_censored_deviation, threshold),
-        "Median, months": months(a.median_months, "not reached"),
-        f"RMST {result.rmst_horizon_months:g} months": months(a.rmst_months, "beyond follow-up"),
+        **{name: labels[name].get(a.arm, "0") for name in counts},
+        "Median, months": months(a.median_months, "not reached", a.arm),
+        f"RMST {result.rmst_horizon_months:g} months": months(a.rmst_months, "beyond follow-up",
+                                                              a.arm),
         "Largest weight": f"{a.weight_max:.2f}",
     } for a in result.arms])
-
-
-def is_too_small(result: EmulationResult, threshold: int) -> bool:
-    """A curve of fewer clones than the threshold is not drawn."""
-    return any(0 < a.n_clones < threshold for a in result.arms)
 
 
 def reference_table(result: EmulationResult) -> pl.DataFrame:
@@ -72,14 +95,14 @@ def reference_table(result: EmulationResult) -> pl.DataFrame:
 class Balance:
     table: pl.DataFrame  # term, smd_before, smd_after
     hazard_ratio: dict | None
-    n_analysed: int
-    n_dropped: int
+    analysed: pl.DataFrame  # the analysed patients (for a protected count)
+    dropped: pl.DataFrame  # incomplete rows left out
 
 
 @st.cache_data(show_spinner="Fitting the propensity model…", max_entries=16)
 def _balance(database: str, stamp: tuple, covariates: tuple[str, ...], method: str) -> Balance:
     del stamp
-    rows = load_emulation_rows(Path(database))
+    rows = load_emulation_rows(Path(database)).drop_nulls("all_sites_treated")
     adjusted = adjust(rows, treatment="all_sites_treated", covariates=list(covariates),
                       method=method, required=["pfs_days", "pfs_event"])
     fit = fit_cox(adjusted.data, covariates=["all_sites_treated"], time="pfs_days",
@@ -88,9 +111,15 @@ def _balance(database: str, stamp: tuple, covariates: tuple[str, ...], method: s
     row = fit.terms.row(0, named=True)
     hr = ({k: row[k] for k in ("hazard_ratio", "ci_lower", "ci_upper")}
           if row["is_estimable"] else None)
-    return Balance(adjusted.balance.select("term", "smd_before", "smd_after"), hr,
-                   adjusted.data.height, adjusted.n_dropped_incomplete)
+    kept = adjusted.data.select(UNIT)
+    dropped = rows.select(UNIT).join(kept, on=UNIT, how="anti")
+    return Balance(adjusted.balance.select("term", "smd_before", "smd_after"), hr, kept, dropped)
 
 
 def balance(database: Path, covariates: tuple[str, ...], method: str) -> Balance:
     return _balance(str(database), _stamp(database), covariates, method)
+
+
+def balance_counts(result: Balance, policy: Policy) -> tuple[str, str]:
+    return (protected_total(result.analysed, unit=UNIT, policy=policy).label,
+            protected_total(result.dropped, unit=UNIT, policy=policy).label)

@@ -8,9 +8,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import emulation_data as data
+from dashboards.access import ROLES, require_role
+from dashboards.disclosure import gate_message
 from dashboards.shell import page_context
 from pipelines.stats.emulation import PROTOCOLS
 
+viewer = require_role(*ROLES)
 context = page_context()
 st.title("Comparisons")
 st.warning("Observational: registry patients were not randomised. These estimates hold only "
@@ -31,26 +34,31 @@ with emulation_tab:
                 "  \n**Strategies:** LCT of all sites within the grace period vs no LCT "
                 "(cloned, censored at deviation, inverse-probability-of-censoring weighted)")
     try:
-        results = data.emulation(context.database, trial, float(rmst_months))
+        results, steps = data.emulation(context.database, trial, float(rmst_months))
     except ValueError as exc:
         st.info(f"Not estimable on this batch: {exc}")
-        results = []
-    if results:
+        results, steps = [], []
+    if steps:
         st.subheader("Attrition")
-        st.dataframe(data.attrition_table(results[0], context.threshold), hide_index=True)
+        st.dataframe(data.attrition_table(steps, context.policy), hide_index=True)
     for result in results:
         st.subheader(f"{result.endpoint.upper()} from time zero")
-        st.dataframe(data.arms_table(result, context.threshold), hide_index=True)
+        st.dataframe(data.arms_table(result, context.policy), hide_index=True)
+        gate = data.curve_gate(result, context.policy)
         hr = result.hazard_ratio
-        if hr is not None:
+        if hr is not None and len(gate.allowed) == 2:
             st.metric("Hazard ratio, LCT vs no LCT (95% CI)", f"{hr['hazard_ratio']:.2f}",
                       f"{hr['ci_lower']:.2f}–{hr['ci_upper']:.2f}", delta_color="off",
                       delta_arrow="off")
         st.caption("Published")
         st.dataframe(data.reference_table(result), hide_index=True)
-        if result.curves is not None and not data.is_too_small(result, context.threshold):
+        if (message := gate_message(gate)) is not None:
+            st.caption(message)
+        if result.curves is not None and gate.allowed:
             figure = go.Figure()
             for arm, part in result.curves.partition_by("arm", as_dict=True).items():
+                if arm[0] not in gate.allowed:
+                    continue
                 figure.add_trace(go.Scatter(x=part["time_months"], y=part["survival"],
                                             mode="lines", line_shape="hv",
                                             name=data.ARM_NAMES[arm[0]]))
@@ -93,5 +101,6 @@ with balance_tab:
                 st.metric("Weighted PFS hazard ratio (robust 95% CI)",
                           f"{hr['hazard_ratio']:.2f}", f"{hr['ci_lower']:.2f}–{hr['ci_upper']:.2f}",
                           delta_color="off", delta_arrow="off")
-            st.caption(f"{result.n_analysed} episodes analysed; {result.n_dropped} with a "
+            analysed, dropped = data.balance_counts(result, context.policy)
+            st.caption(f"{analysed} patients analysed (first episodes); {dropped} with a "
                        "missing covariate left out (complete cases).")

@@ -121,7 +121,7 @@ def _plain(value: Any) -> Any:
         return [_plain(row) for row in value.to_dicts()]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if f.name not in ("design", "beta", "curves")}
+                if f.name not in ("design", "beta", "curves", "clones")}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -49,6 +49,7 @@ ARMS = ("lct", "no_lct")
 @dataclass
 class ClonedData:
     rows: pl.DataFrame  # clone_id, patient_id, arm, start, stop, event, weight
+    clones: pl.DataFrame  # one row per clone: patient_id, arm, event (0/1), deviated
     n_patients: int
     per_arm: pl.DataFrame  # arm, n_clones, n_events, n_censored_deviation, weight_mean, weight_max
     covariates: list[str]
@@ -173,21 +174,19 @@ def clone_censor_weight(
         pl.col("any_lct_days").cast(pl.Float64),
     )
     x = design.matrix
-    rows = pl.concat([_lct_arm(base, x, grace_days), _no_lct_arm(base, x, interval_days)],
-                     how="diagonal_relaxed")
-    rows = rows.filter(pl.col("weight") > 0).with_columns(
+    every_row = pl.concat([_lct_arm(base, x, grace_days), _no_lct_arm(base, x, interval_days)],
+                          how="diagonal_relaxed")
+    rows = every_row.filter(pl.col("weight") > 0).with_columns(
         clone_id=pl.col("patient_id").cast(pl.String) + "-" + pl.col("arm"))
+    clones = every_row.group_by("patient_id", "arm").agg(
+        event=(pl.col("event").sum() > 0).cast(pl.Int64), deviated=pl.col("deviated").any())
     per_arm = rows.group_by("arm").agg(
         n_clones=pl.col("patient_id").n_unique(),
         n_events=pl.col("event").sum(),
         weight_mean=pl.col("weight").mean(),
         weight_max=pl.col("weight").max(),
-    ).join(
-        pl.concat([_lct_arm(base, x, grace_days), _no_lct_arm(base, x, interval_days)],
-                  how="diagonal_relaxed")
-        .group_by("arm").agg(n_censored_deviation=pl.col("deviated").sum()),
-        on="arm",
-    ).sort("arm")
+    ).join(clones.group_by("arm").agg(n_censored_deviation=pl.col("deviated").sum()),
+           on="arm").sort("arm")
     return ClonedData(rows.select("clone_id", "patient_id", "arm", "start", "stop", "event",
-                                  "weight"), base.height, per_arm, list(covariates),
+                                  "weight"), clones, base.height, per_arm, list(covariates),
                       design.n_dropped)

@@ -113,8 +113,8 @@ CENSORING_COVARIATES = ("age_at_episode", "ecog_at_diagnosis", "n_lesions", "has
 ENDPOINT_COLUMNS = {"pfs": ("pfs_days", "pfs_event"), "os": ("os_days", "os_event")}
 
 
-def eligible(episodes: pl.DataFrame, protocol: Protocol) -> tuple[pl.DataFrame, list[tuple[str, int]]]:
-    """The first episodes meeting the protocol, and the attrition (step, remaining)."""
+def attrition_rows(episodes: pl.DataFrame, protocol: Protocol) -> list[tuple[str, pl.DataFrame]]:
+    """The rows remaining after each eligibility step, first the whole input."""
     steps: list[tuple[str, pl.Expr]] = [("first OMD episode per patient", pl.col("is_first_episode"))]
     if protocol.synchronous is not None:
         steps.append(("synchronous" if protocol.synchronous else "metachronous or repeat",
@@ -130,12 +130,18 @@ def eligible(episodes: pl.DataFrame, protocol: Protocol) -> tuple[pl.DataFrame, 
         steps.append((f"alive and progression-free at time zero "
                       f"({protocol.time_zero_days / MONTH:g} months)",
                       (pl.col("pfs_days") > protocol.time_zero_days)))
-    attrition = [("eligible episodes (all)", episodes.height)]
+    out = [("eligible episodes (all)", episodes)]
     rows = episodes
     for label, condition in steps:
         rows = rows.filter(condition.fill_null(False))
-        attrition.append((label, rows.height))
-    return rows, attrition
+        out.append((label, rows))
+    return out
+
+
+def eligible(episodes: pl.DataFrame, protocol: Protocol) -> tuple[pl.DataFrame, list[tuple[str, int]]]:
+    """The first episodes meeting the protocol, and the attrition (step, remaining)."""
+    steps = attrition_rows(episodes, protocol)
+    return steps[-1][1], [(label, frame.height) for label, frame in steps]
 
 
 def trial_rows(episodes: pl.DataFrame, protocol: Protocol, endpoint: str) -> pl.DataFrame:
@@ -174,6 +180,7 @@ class EmulationResult:
     rmst_horizon_months: float
     notes: list[str]
     curves: pl.DataFrame | None = None  # arm, time_months, survival (weighted KM)
+    clones: pl.DataFrame | None = None  # patient_id, arm, event, deviated (for the dashboards)
 
 
 def _weighted_km(rows: pl.DataFrame) -> KaplanMeierFitter:
@@ -231,7 +238,8 @@ def analyse(cloned: ClonedData, protocol: Protocol, endpoint: str,
     notes.append("medians and RMST are point estimates of the weighted curves (their CIs "
                  "need a bootstrap); the HR's CI is robust, clustered by patient")
     return EmulationResult(protocol, endpoint, attrition, cloned.n_patients, arms, hazard_ratio,
-                           rmst_months, notes, pl.concat(curves) if curves else None)
+                           rmst_months, notes, pl.concat(curves) if curves else None,
+                           cloned.clones)
 
 
 def emulate(episodes: pl.DataFrame, protocol: Protocol, *, rmst_months: float = 24.0,
