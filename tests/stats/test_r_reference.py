@@ -209,3 +209,25 @@ def test_oligo_survival_reproduces_r_on_the_lung_data(ties, tmp_path, monkeypatc
     assert rmst_rows["female"]["rmst_days"] == pytest.approx(r("rmst.365.25.1.rmean"),
                                                              abs=THREE_DECIMALS)
     assert rmst_rows["male"]["se_days"] == pytest.approx(r("rmst.365.25.0.se"), abs=THREE_DECIMALS)
+
+
+def test_a_level_without_events_is_not_estimable_and_leaves_the_others_as_r():
+    from pipelines.stats.comparison import cox_hazard_ratios
+
+    data = lung().with_columns(grp=pl.when(pl.col("female") == 1).then(pl.lit("female"))
+                               .otherwise(pl.lit("male")))
+    censored_men = data.with_row_index("row").filter(
+        (pl.col("event") == 0) & (pl.col("female") == 0))["row"].head(8)
+    data = data.with_row_index("row").with_columns(
+        grp=pl.when(pl.col("row").is_in(censored_men)).then(pl.lit("none"))
+        .otherwise(pl.col("grp")))
+    table = {row["level"]: row for row in
+             cox_hazard_ratios(data, group="grp", reference="male").iter_rows(named=True)}
+    assert not table["none"]["is_estimable"] and table["none"]["hazard_ratio"] is None
+    assert "no events" in table["none"]["note"]
+    assert table["female"]["hazard_ratio"] == pytest.approx(r("zero_level.female.hr"),
+                                                            abs=THREE_DECIMALS)
+    # the reference without events: every HR of the column is not estimable, and says why
+    against_none = cox_hazard_ratios(data, group="grp", reference="none")
+    assert not against_none["is_estimable"].any()
+    assert against_none["note"].str.contains("choose another reference").all()

@@ -109,6 +109,16 @@ for (k in rownames(ci$Tests)) {
   put(sprintf("gray.%s.p", k), ci$Tests[k, "pv"])
 }
 
+# A level without events (the first 8 censored men relabelled "none"): R's fit drives its
+# coefficient towards -Inf; the other hazard ratio tends to the fit without those rows.
+zero <- lung2
+zero$grp <- ifelse(zero$female == 1, "female", "male")
+zero$grp[which(zero$status == 1 & zero$female == 0)[1:8]] <- "none"
+zero$grp <- factor(zero$grp, levels = c("male", "female", "none"))
+fit <- suppressWarnings(coxph(Surv(time, status) ~ grp, data = zero))
+put("zero_level.female.hr", exp(coef(fit))["grpfemale"])
+put("zero_level.female.se", sqrt(diag(fit$var))[1])
+
 # Events on day 0 stay in the curve and in the median's CI.
 day0 <- data.frame(time = c(0, 0, 0, 5, 8, 12, 20, 30, 40, 50),
                    status = c(1, 1, 1, 1, 1, 0, 1, 0, 1, 0))
