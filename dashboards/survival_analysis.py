@@ -181,6 +181,8 @@ def _hazard_ratio_text(hrs: pl.DataFrame) -> pl.DataFrame:
             "p": pl.col("p_value").map_batches(_p_text, return_dtype=pl.String),
         },
         **{"Variance": pl.when("is_cluster_robust").then(pl.lit("cluster-robust")).otherwise(pl.lit("model"))},
+        # not estimable (no events) or not converged: said in words (pipelines/stats/cox.py)
+        Note=pl.col("note").fill_null(""),
     )
 
 

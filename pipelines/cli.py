@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "status",
     "sql",
     "survival",
+    "emulate",
     "export",
     "dq",
     "demo",

@@ -27,11 +27,14 @@ EPISODE_ENDPOINTS = {  # endpoint -> (time column, event column) in marts.episod
     "pfs": ("pfs_days", "pfs_event"),
     "wsp": ("wsp_days", "wsp_event"),
 }
-ENDPOINTS = (*EPISODE_ENDPOINTS, "local_control")
+# competing-risk endpoints of marts.episode_outcomes: (time, status 0/1/2) columns
+COMPETING_EPISODE_ENDPOINTS = {"ttnt": ("ttnt_days", "ttnt_status")}
+ENDPOINTS = (*EPISODE_ENDPOINTS, *COMPETING_EPISODE_ENDPOINTS, "local_control")
 ENDPOINT_LABELS = {
     "os": "overall survival",
     "pfs": "progression-free survival",
     "wsp": "freedom from widespread progression",
+    "ttnt": "time to next systemic therapy (cumulative incidence, death competing)",
     "local_control": "local failure (cumulative incidence, death competing)",
 }
 ORIGINS = ("episode", "lct")
@@ -64,6 +67,12 @@ def _check_column(by: str | None, columns: list[str], table: str) -> None:
         raise QueryRefused(f"{by!r} is not a column of {table}; choose one of: {', '.join(columns)}")
 
 
+def _checked_extra(extra: tuple[str, ...], columns: list[str], table: str) -> list[str]:
+    for column in extra:
+        _check_column(column, columns, table)
+    return [c for c in dict.fromkeys(extra) if c not in ("patient_id", "group")]
+
+
 def load_endpoint(
     database: Path,
     endpoint: str,
@@ -72,9 +81,13 @@ def load_endpoint(
     where: str | None = None,
     origin: str = "episode",
     all_episodes: bool = False,
+    columns: tuple[str, ...] = (),
     limits: SafetyLimits = ANALYSIS_LIMITS,
 ) -> EndpointData:
-    """Read the analysis rows of `endpoint` from the published file `database`."""
+    """Read the analysis rows of `endpoint` from the published file `database`.
+
+    `columns` (checked against the table) are carried along, e.g. adjustment covariates.
+    Competing-risk endpoints (`ttnt`, `local_control`) have `status` instead of `event`."""
     if endpoint not in ENDPOINTS:
         raise QueryRefused(f"unknown endpoint {endpoint!r}; choose one of {', '.join(ENDPOINTS)}")
     if origin not in ORIGINS:
@@ -83,21 +96,26 @@ def load_endpoint(
         if endpoint == "local_control":
             lesions = filtered_relation(con, "marts.lesion_outcomes", where)
             _check_column(by, lesions.columns, "marts.lesion_outcomes")
+            extra = _checked_extra(columns, lesions.columns, "marts.lesion_outcomes")
             frame = lesions.pl().select(
                 "patient_id",
                 pl.col("lf_days").cast(pl.Float64).alias("time_days"),
                 pl.col("lf_status").cast(pl.Int64).alias("status"),
                 _group_expr(by),
+                *extra,
             )
             return EndpointData(frame, endpoint, "therapy_start", "lesion", by, True)
         cohort = filtered_relation(con, "marts.episode_cohort", where)
         _check_column(by, cohort.columns, "marts.episode_cohort")
+        extra = _checked_extra(columns, cohort.columns, "marts.episode_cohort")
         episodes = cohort.pl()
         outcomes = con.table("marts.episode_outcomes").pl()
-    time, event = EPISODE_ENDPOINTS[endpoint]
+    competing = endpoint in COMPETING_EPISODE_ENDPOINTS
+    time, event = (COMPETING_EPISODE_ENDPOINTS if competing else EPISODE_ENDPOINTS)[endpoint]
     rows = episodes.select(
         "episode_id",
         _group_expr(by),
+        *extra,
         lct_start_days=(pl.col("lct_start_date") - pl.col("episode_date")).dt.total_days(),
         is_first=pl.col("is_first_episode"),
     ).join(
@@ -105,12 +123,15 @@ def load_endpoint(
             "episode_id",
             "patient_id",
             pl.col(time).cast(pl.Float64).alias("time_days"),
-            pl.col(event).cast(pl.Int64).alias("event"),
+            pl.col(event).cast(pl.Int64).alias("status" if competing else "event"),
+            # follow-up (reverse Kaplan-Meier of OS: alive at last contact is the event)
+            pl.col("os_days").cast(pl.Float64).alias("followup_days"),
+            (1 - pl.col("os_event").cast(pl.Int64)).alias("followup_event"),
         ),
         on="episode_id",
         how="inner",
     )
     if not all_episodes:
         rows = rows.filter(pl.col("is_first"))
-    frame = rows.drop("is_first").drop_nulls(["time_days", "event"])
+    frame = rows.drop("is_first").drop_nulls(["time_days", "status" if competing else "event"])
     return EndpointData(frame, endpoint, origin, "episode", by, all_episodes)

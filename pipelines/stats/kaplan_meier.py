@@ -20,12 +20,14 @@ Times are in days; months = days / `days_per_month` (30.4375) are added for disp
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import polars as pl
 from lifelines import KaplanMeierFitter
+from lifelines.exceptions import StatisticalWarning
 from scipy.stats import norm
 
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS
@@ -77,7 +79,7 @@ def confidence_limits(
     if ci not in CI_TRANSFORMS:
         raise ValueError(f"unknown CI transform {ci!r}; choose one of {CI_TRANSFORMS}")
     z = norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = np.where(survival > 0, survival, np.nan)
         if ci == "log":
             lower = np.exp(np.log(s) - z * std_err_log)
@@ -92,10 +94,16 @@ def confidence_limits(
     return lower, upper
 
 
-def _curve_one(part: pl.DataFrame, time: str, event: str, ci: CiTransform, alpha: float):
-    fitter = KaplanMeierFitter().fit(
-        part[time].to_numpy(), part[event].cast(pl.Int8).to_numpy()
-    )
+def _curve_one(part: pl.DataFrame, time: str, event: str, ci: CiTransform, alpha: float,
+               weights: str | None = None):
+    with warnings.catch_warnings():
+        # lifelines warns that a weighted curve's Greenwood interval is approximate: the
+        # point estimate is what a weighted comparison reports (docs/statistics.md)
+        warnings.simplefilter("ignore", StatisticalWarning)
+        fitter = KaplanMeierFitter().fit(
+            part[time].to_numpy(), part[event].cast(pl.Int8).to_numpy(),
+            weights=part[weights].cast(pl.Float64).to_numpy() if weights else None,
+        )
     table = fitter.event_table
     at_risk = table["at_risk"].to_numpy()
     deaths = table["observed"].to_numpy()
@@ -105,12 +113,13 @@ def _curve_one(part: pl.DataFrame, time: str, event: str, ci: CiTransform, alpha
         increments = np.where(deaths > 0, deaths / (at_risk * (at_risk - deaths)), 0.0)
     std_err_log = np.sqrt(np.cumsum(increments))
     lower, upper = confidence_limits(survival, std_err_log, ci, alpha)
+    counts = float if weights else np.int64  # weighted counts are sums of weights
     return pl.DataFrame(
         {
             "time_days": table.index.to_numpy().astype(float),
-            "n_at_risk": at_risk.astype(np.int64),
-            "n_events": deaths.astype(np.int64),
-            "n_censored": table["censored"].to_numpy().astype(np.int64),
+            "n_at_risk": at_risk.astype(counts),
+            "n_events": deaths.astype(counts),
+            "n_censored": table["censored"].to_numpy().astype(counts),
             "survival": survival,
             "std_err_log": np.where(np.isfinite(std_err_log), std_err_log, np.nan),
             "ci_lower": lower,
@@ -127,17 +136,24 @@ def kaplan_meier(
     group: str | None = None,
     ci: CiTransform = "log-log",
     alpha: float = 0.05,
+    weights: str | None = None,
 ) -> pl.DataFrame:
     """The Kaplan–Meier curve per group: one row per group and distinct time (with a row at
-    time 0), columns `CURVE_SCHEMA` plus `time_months`. `event` is 1/true for the event."""
+    time 0), columns `CURVE_SCHEMA` plus `time_months`. `event` is 1/true for the event.
+
+    With `weights` (a column of case weights, e.g. inverse-probability weights) the curve is
+    the weighted Kaplan–Meier (R `survfit(..., weights=)`); the count columns are then sums
+    of weights (Float64), and the Greenwood interval uses them as R's does."""
     data = _collect(frame).drop_nulls([time, event])
+    schema = CURVE_SCHEMA | ({c: pl.Float64 for c in ("n_at_risk", "n_events", "n_censored")}
+                             if weights else {})
     parts = [
-        _curve_one(part, time, event, ci, alpha).with_columns(group=pl.lit(label))
+        _curve_one(part, time, event, ci, alpha, weights).with_columns(group=pl.lit(label))
         for label, part in _groups(data, group)
         if part.height > 0
     ]
-    curve = pl.concat(parts) if parts else pl.DataFrame(schema=CURVE_SCHEMA)
-    return curve.select(list(CURVE_SCHEMA)).cast(CURVE_SCHEMA).with_columns(
+    curve = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return curve.select(list(schema)).cast(schema).with_columns(
         time_months=pl.col("time_days") / DAYS_PER_MONTH
     )
 
@@ -168,7 +184,8 @@ def median_survival(curve: pl.DataFrame) -> pl.DataFrame:
     """
     rows = []
     for (label,), part in curve.sort("group", "time_days").group_by("group", maintain_order=True):
-        body = part.filter(pl.col("time_days") > 0)
+        # the time-0 row only when it has events (R keeps day-0 deaths in the curve)
+        body = part.filter((pl.col("time_days") > 0) | (pl.col("n_events") > 0))
         times = body["time_days"].to_numpy()
 
         def q(column: str, times=times, body=body) -> float:
@@ -177,8 +194,8 @@ def median_survival(curve: pl.DataFrame) -> pl.DataFrame:
         rows.append(
             {
                 "group": label,
-                "n": int(part["n_at_risk"].max()),
-                "n_events": int(part["n_events"].sum()),
+                "n": round(part["n_at_risk"].max()),
+                "n_events": round(part["n_events"].sum()),
                 "median_days": q("survival"),
                 "median_ci_lower_days": q("ci_lower"),
                 "median_ci_upper_days": q("ci_upper"),

@@ -16,7 +16,11 @@ import numpy as np
 import polars as pl
 
 from pipelines.stats.comparison import cox_hazard_ratios, logrank_test
-from pipelines.stats.competing_risks import cumulative_incidence, cumulative_incidence_at
+from pipelines.stats.competing_risks import (
+    cumulative_incidence,
+    cumulative_incidence_at,
+    gray_test,
+)
 from pipelines.stats.kaplan_meier import (
     DAYS_PER_MONTH,
     CiTransform,
@@ -96,10 +100,12 @@ def survival_report(
 
 
 def local_control_report(
-    frame: pl.DataFrame, *, reference: str | None = None, risk_every_months: int = 6
+    frame: pl.DataFrame, *, reference: str | None = None, risk_every_months: int = 6,
+    cluster_by_patient: bool = True,
 ) -> SurvivalReport:
-    """Frame with `patient_id`, `time_days`, `status` (0, 1 local failure, 2 death first),
-    `group`. Reports the cumulative incidence of local failure, not 1 − KM."""
+    """Frame with `patient_id`, `time_days`, `status` (0, 1 the event: local failure or next
+    therapy; 2 death first), `group`. Reports the cumulative incidence, not 1 − KM, and Gray's test; the
+    column names say local failure for both endpoints (the CLI labels them)."""
     cif = cumulative_incidence(frame, status="status", cause=1, group="group")
     patients = _patients(frame)
     counts = frame.group_by("group").agg(
@@ -110,15 +116,19 @@ def local_control_report(
     groups = counts.join(patients, on="group", how="left").sort("group")
     rates = cumulative_incidence_at(cif, [m * DAYS_PER_MONTH for m in RATE_MONTHS]).rename(
         {"cumulative_incidence": "estimate"}
-    ).with_columns(ci_lower=pl.lit(None, pl.Float64), ci_upper=pl.lit(None, pl.Float64))
+    ).drop("variance")
     max_days = float(frame["time_days"].max()) if frame.height else 0.0
     at_risk = numbers_at_risk(frame, days=risk_table_days(max_days, risk_every_months), group="group")
     ref = _reference(frame, reference)
     hrs = None
+    test = None
     if ref is not None:
+        test = gray_test(frame, status="status", cause=1, group="group")
         cause_specific = frame.with_columns(event=(pl.col("status") == 1).cast(pl.Int64))
-        hrs = cox_hazard_ratios(cause_specific, group="group", reference=ref, cluster="patient_id")
+        hrs = cox_hazard_ratios(cause_specific, group="group", reference=ref,
+                                cluster="patient_id" if cluster_by_patient else None)
     notes = _small_group_notes(patients) + [
-        "hazard ratios are cause-specific (deaths censored), cluster-robust by patient"
+        "hazard ratios are cause-specific (deaths censored)"
+        + (", cluster-robust by patient" if cluster_by_patient else "")
     ]
-    return SurvivalReport(groups, rates, at_risk, None, hrs, notes)
+    return SurvivalReport(groups, rates, at_risk, test, hrs, notes)

@@ -5,6 +5,7 @@ lesions with BED10 >= 100 Gy fail less often: the command must recover the direc
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -74,3 +75,72 @@ def test_hostile_filter_and_unknown_column_are_refused(capsys: pytest.CaptureFix
     assert "subquery" in capsys.readouterr().err
     assert main(["survival", "--endpoint", "os", "--by", "no_such_column"]) == 2
     assert "not a column of marts.episode_cohort" in capsys.readouterr().err
+
+
+def test_adjusted_model_ph_test_rmst_and_follow_up(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["survival", "--endpoint", "pfs", "--by", "all_sites_treated",
+                 "--adjust", "age_at_episode,sex,n_lesions", "--ties", "breslow",
+                 "--ph-test", "--rmst-months", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "median follow-up (reverse Kaplan-Meier):" in out
+    assert "Cox model (breslow ties, model variance); n 80, events" in out
+    adjusted = re.search(r"^\s+true vs false\s+(\d+\.\d+)", out, re.MULTILINE)
+    assert adjusted and float(adjusted.group(1)) < 0.7, out
+    assert re.search(r"^\s+GLOBAL\s+chi-square \d+\.\d+ on 4 df", out, re.MULTILINE), out
+    assert re.search(r"difference true - false: \d+\.\d days \(95% CI", out), out
+
+
+def test_weighting_prints_balance_and_weighted_cox(capsys: pytest.CaptureFixture[str]) -> None:
+    for method in ("iptw", "iptw-att", "match"):
+        assert main(["survival", "--endpoint", "os", "--by", "all_sites_treated", "--weights",
+                     method, "--covariates", "age_at_episode,sex,n_lesions,has_brain"]) == 0
+        out = capsys.readouterr().out
+        assert "balance (standardised mean differences" in out
+        assert re.search(r"^\s+sex=male\s+-?\d\.\d{3}\s+-?\d\.\d{3}$", out, re.MULTILINE), out
+        assert "weighted Cox (efron ties, " in out
+        hr = re.search(r"weighted Cox.*\n.*\n\s+true vs false\s+(\d+\.\d+)", out)
+        assert hr and float(hr.group(1)) < 1, out
+
+
+def test_strata_gives_stratified_logrank_and_cox(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["survival", "--endpoint", "os", "--by", "all_sites_treated",
+                 "--strata", "histology_group"]) == 0
+    out = capsys.readouterr().out
+    assert "stratified log-rank test: chi-square" in out
+    assert "strata: histology_group" in out
+
+
+def test_json_has_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["survival", "--endpoint", "os", "--by", "all_sites_treated", "--json",
+                 "--adjust", "age_at_episode", "--rmst-months", "12", "--ph-test"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {g["group"] for g in doc["report"]["groups"]} == {"false", "true"}
+    terms = {t["term"] for t in doc["comparative"]["model"]["terms"]}
+    assert terms == {"group=true", "age_at_episode"}
+    assert doc["comparative"]["rmst_differences"][0]["se_days"] > 0
+    assert doc["comparative"]["followup"][0]["median_followup_days"] > 0
+    assert [r["term"] for r in doc["comparative"]["ph_test"]][-1] == "GLOBAL"
+
+
+def test_time_to_next_treatment_is_a_competing_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["survival", "--endpoint", "ttnt", "--by", "all_sites_treated"]) == 0
+    out = capsys.readouterr().out
+    assert "event: next therapy" in out and "cumulative incidence of the event" in out
+    assert "Gray's test (cumulative incidence): chi-square" in out
+    assert "median follow-up" in out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--adjust", "no_such"], "no_such is not a baseline variable"),
+    (["--adjust", "has_brain", "--where", "n_lesions = 99"], "no rows to analyse"),
+    (["--by", "all_sites_treated", "--adjust", "age_at_episode", "--where",
+      "age_at_episode = 60"], "too few events for a Cox model (2; at least 5 needed)"),
+    (["--weights", "iptw"], "--weights needs --covariates"),
+    (["--covariates", "sex"], "--covariates is the propensity model of --weights"),
+    (["--by", "all_sites_treated", "--weights", "iptw", "--covariates", "sex", "--ties",
+      "breslow"], "Breslow ties are available for unweighted models only"),
+])
+def test_expected_refusals_are_one_line(capsys, argv, message) -> None:
+    assert main(["survival", "--endpoint", "os", *argv]) in (1, 2)
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err

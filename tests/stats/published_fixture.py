@@ -45,6 +45,9 @@ def _episodes(rng: np.random.Generator) -> pl.DataFrame:
                     "n_lesions": 1 + i % 5,
                     "n_organs": 1 + i % 3,
                     "has_brain": i % 5 == 0,
+                    "is_synchronous": number == 1 and i % 3 != 0,
+                    "ecog_at_diagnosis": i % 3,
+                    "driver_status": "egfr" if i % 7 == 0 else "none",
                     "all_sites_treated": treated,
                     "lct_start_date": date + dt.timedelta(days=int(10 + i % 50)) if treated else None,
                     "treatment_strategy": "lct_all_sites" if treated else "systemic_only",
@@ -77,7 +80,9 @@ def _outcomes(episodes: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
             "wsp_days": np.floor(pfs_days).astype(np.int64) + 1,
             "wsp_event": (death <= censor).astype(np.int64),
             "ttnt_days": np.floor(pfs_days).astype(np.int64) + 1,
-            "ttnt_status": np.zeros(n, dtype=np.int64),
+            # next therapy at progression; death before progression competes
+            "ttnt_status": np.where(pfs_days >= censor, 0,
+                                    np.where(progression < death, 1, 2)).astype(np.int64),
         }
     )
 
@@ -116,10 +121,11 @@ def _write_snapshot(path: Path, tables: dict[str, pl.DataFrame]) -> None:
         con.execute(
             "COMMENT ON TABLE marts.episode_cohort IS 'One row per OMD episode. Grain: episode.'"
         )
-        con.execute(
-            "COMMENT ON COLUMN marts.episode_cohort.all_sites_treated IS "
-            "'every counted lesion received radical local therapy'"
-        )
+        if "all_sites_treated" in tables["episode_cohort"].columns:
+            con.execute(
+                "COMMENT ON COLUMN marts.episode_cohort.all_sites_treated IS "
+                "'every counted lesion received radical local therapy'"
+            )
         con.execute(
             "CREATE TABLE meta.provenance AS SELECT ?::VARCHAR AS batch_id, "
             "?::DATE AS data_cutoff_date, 'v1' AS contract_version, 'test' AS code_version, "
@@ -129,18 +135,22 @@ def _write_snapshot(path: Path, tables: dict[str, pl.DataFrame]) -> None:
         )
 
 
-def build_published(home: Path, seed: int = 7) -> dict[str, Path]:
-    rng = np.random.default_rng(seed)
-    episodes = _episodes(rng)
-    tables = {
-        "episode_cohort": episodes,
-        "episode_outcomes": _outcomes(episodes, rng),
-        "lesion_outcomes": _lesion_outcomes(rng),
-        "patient_followup": pl.DataFrame(
-            {"patient_id": ["pat000", "pat001"], "followup_days": [100, 200],
-             "followup_event": [1, 0]}
-        ),
-    }
+def build_published(home: Path, seed: int = 7,
+                    tables: dict[str, pl.DataFrame] | None = None) -> dict[str, Path]:
+    """The fixture's snapshot, or one holding the given `tables` (which must include
+    `episode_cohort`) instead."""
+    if tables is None:
+        rng = np.random.default_rng(seed)
+        episodes = _episodes(rng)
+        tables = {
+            "episode_cohort": episodes,
+            "episode_outcomes": _outcomes(episodes, rng),
+            "lesion_outcomes": _lesion_outcomes(rng),
+            "patient_followup": pl.DataFrame(
+                {"patient_id": ["pat000", "pat001"], "followup_days": [100, 200],
+                 "followup_event": [1, 0]}
+            ),
+        }
     current = home / "published" / "current.duckdb"
     frozen = home / "published" / "batches" / f"{BATCH_ID}.duckdb"
     _write_snapshot(current, tables)
