@@ -28,6 +28,8 @@ from dashboards.study_stats import Headline, facet_bars, flow_steps, headline
 from dashboards.survival_analysis import SurvivalSummary, summarise
 from dashboards.table_one import table_one
 from pipelines import safe_sql
+from pipelines.lake import read as lake_read
+from pipelines.lake import target_is_ducklake  # DuckLake hooks: which target, which snapshot
 from pipelines.settings import paths
 from pipelines.stats import landmark_cohort, landmark_days
 
@@ -65,6 +67,8 @@ class RunReport:
 
 def _stamp(path: Path) -> tuple[int, int, int]:
     """Changes whenever a new file is swapped in at `path`."""
+    if (snapshot := lake_read.snapshot_of(path)) is not None:  # DuckLake: ids never change
+        return 0, 0, snapshot
     info = path.stat()
     return info.st_ino, info.st_size, info.st_mtime_ns
 
@@ -74,6 +78,8 @@ def _stamp(path: Path) -> tuple[int, int, int]:
 
 def frozen_batches() -> list[str]:
     """Batch ids with a frozen snapshot, newest id first."""
+    if target_is_ducklake():
+        return lake_read.frozen_batch_names()
     folder = paths().batches
     if not folder.is_dir():
         return []
@@ -83,11 +89,14 @@ def frozen_batches() -> list[str]:
 
 def batch_choices() -> list[str]:
     """'current' (when published) followed by the frozen batches."""
-    current = [CURRENT] if paths().current.is_file() else []
-    return current + frozen_batches()
+    frozen = frozen_batches()
+    has_current = bool(frozen) if target_is_ducklake() else paths().current.is_file()
+    return ([CURRENT] if has_current else []) + frozen
 
 
 def database_for(choice: str) -> Path:
+    if target_is_ducklake():  # a snapshot address; safe_sql opens it
+        return safe_sql.published_database(None if choice == CURRENT else choice)
     if choice == CURRENT:
         return paths().current
     if choice not in frozen_batches():  # only names we listed ourselves become paths

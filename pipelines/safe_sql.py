@@ -109,7 +109,18 @@ def check_statement(sql: str) -> str:
             f"only read-only queries (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE) are allowed; "
             f"this is a {statement.type.name} statement"
         )
+    _refuse_catalog_access(sql)
     return sql
+
+
+def _refuse_catalog_access(sql: str) -> None:
+    """DuckLake hook: names that reach the catalog server or run SQL text (pipelines.lake)."""
+    from pipelines.lake.guard import refused_identifier
+
+    name = refused_identifier(sql)
+    if name is not None:
+        raise QueryRefused(f"{name} is not allowed: it reaches the catalog server or runs "
+                           "SQL built from text")
 
 
 def published_database(batch_id: str | None = None) -> Path:
@@ -120,11 +131,25 @@ def published_database(batch_id: str | None = None) -> Path:
     """
     from pipelines.settings import paths  # read OLIGO_HOME on call, not at import
 
+    if batch_id is not None and (not batch_id or "/" in batch_id or "\\" in batch_id
+                                 or batch_id.startswith(".")):
+        raise QueryRefused(f"{batch_id!r} is not a batch id")
+    if _lake_target():  # DuckLake hook: a snapshot address instead of a file
+        from pipelines.lake.read import published_address
+
+        return published_address(batch_id)
     if batch_id is None:
         return paths().current
-    if not batch_id or "/" in batch_id or "\\" in batch_id or batch_id.startswith("."):
-        raise QueryRefused(f"{batch_id!r} is not a batch id")
     return paths().batch_snapshot(batch_id)
+
+
+def _lake_target() -> bool:
+    from pipelines.lake.config import LakeMisconfigured, target_is_ducklake
+
+    try:
+        return target_is_ducklake()
+    except LakeMisconfigured as exc:
+        raise QueryRefused(str(exc)) from exc
 
 
 def published_ops_database() -> Path:
@@ -146,6 +171,12 @@ def open_read_only(
     `ops` and `dq` are put on the search path, so `ops.runs` and `dq.check_results` resolve
     next to `marts.*` and `meta.*`.
     """
+    from pipelines.lake.read import open_snapshot, snapshot_of
+
+    if (snapshot := snapshot_of(database)) is not None:  # DuckLake hook: a lake snapshot
+        with open_snapshot(snapshot, ops_database=ops_database, limits=limits) as con:
+            yield con
+        return
     database = Path(database)
     if not database.is_file():
         raise QueryRefused(f"no published database at {database}")
