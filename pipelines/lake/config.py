@@ -25,7 +25,7 @@ DUCKLAKE = "ducklake"
 TARGETS = (EMBEDDED, DUCKLAKE)
 
 
-class LakeMisconfigured(Exception):
+class LakeMisconfigured(ValueError):
     """The DuckLake target is chosen but cannot be used as configured; says what to set."""
 
 
