@@ -123,19 +123,24 @@ def test_readers_on_another_host_use_the_lake_only(lake_home):
     ("ATTACH 'ducklake:postgres:dbname=oligo_lake' AS other", "ATTACH statement"),
 ])
 def test_lake_readers_are_refused_what_the_files_readers_are(lake_home, query, reason):
-    proc = oligo("sql", query)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "refused" in proc.stderr and reason in proc.stderr
+    with pytest.raises(safe_sql.QueryRefused, match=reason):
+        safe_sql.run_query(query, safe_sql.published_database())
+
+
+def test_oligo_sql_reports_a_refusal_on_the_lake(lake_home):
+    proc = oligo("sql", "SELECT * FROM postgres_query('__ducklake_metadata_lake', 'SELECT 1')")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("oligo sql: refused: postgres_query is not allowed")
 
 
 def test_lake_data_folder_is_the_only_readable_path(lake_home):
     """Allowed by design: the Parquet files of the lake itself (readers must open them)."""
     data = lake_target().data_path
-    proc = oligo("sql", "--csv", f"SELECT count(*) > 0 AS ok FROM glob('{data}/**/*.parquet')")
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[1] == "true"
-    outside = oligo("sql", f"SELECT * FROM glob('{lake_home.home}/published/*')")
-    assert outside.returncode == 2 and "file system operations are disabled" in outside.stderr
+    database = safe_sql.published_database()
+    inside = safe_sql.run_query(f"SELECT count(*) AS n FROM glob('{data}/**/*.parquet')", database)
+    assert inside.frame["n"][0] > 0
+    with pytest.raises(safe_sql.QueryRefused, match="file system operations are disabled"):
+        safe_sql.run_query(f"SELECT * FROM glob('{lake_home.home}/published/*')", database)
 
 
 def test_the_reader_role_cannot_write_the_catalog(lake_home):
@@ -199,3 +204,25 @@ def test_readers_see_only_complete_snapshots_during_publishes(lake_home, tmp_pat
     # Publishing b1 again (older cut-off) made it the newest snapshot, not `current`.
     assert current_snapshot(list_snapshots()).batch_id == "b2"
 
+
+
+@pytest.mark.browser
+def test_dashboards_in_chromium_on_another_host(lake_home):
+    """The study view served from an empty data folder shows the lake's `current` batch."""
+    from tests.dashboards.browser import CHROMIUM, chromium, metric_value, serve
+
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (install Debian's chromium: `make browser`)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with duckdb.connect(str(lake_home.frozen("b2")), read_only=True) as con:
+        (episodes,) = con.execute("SELECT count(*) FROM marts.episode_cohort").fetchone()
+    log = lake_home.reader_home.parent / "streamlit-lake.log"
+    with serve(lake_home.reader_home, log) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 1400})
+        page.goto(url, wait_until="domcontentloaded")
+        value = metric_value(page, "OMD episodes")
+        value.wait_for(timeout=90_000)
+        assert value.inner_text() == f"{episodes:,}"
+        page.get_by_text("data cut-off 2026-10-31").first.wait_for(timeout=30_000)  # provenance
