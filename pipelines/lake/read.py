@@ -108,3 +108,16 @@ def _lock_down(con: duckdb.DuckDBPyConnection, ops_database: Path | None) -> Non
     con.execute(f"SET allowed_directories = [{quote_literal(allowed)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
+
+
+def status_line() -> str:
+    """One line for `oligo status`: the lake's `current` and how many batch snapshots."""
+    try:
+        snapshots = list_snapshots()
+    except QueryRefused as exc:
+        return f"DuckLake: {exc}"
+    current = current_snapshot(snapshots)
+    if current is None:
+        return "DuckLake: no batch published yet"
+    return (f"DuckLake current: snapshot {current.snapshot_id} (batch {current.batch_id}, "
+            f"cut-off {current.data_cutoff_date}); {len(snapshots)} batch snapshots")
