@@ -163,6 +163,22 @@ def test_dashboards_read_the_lake(lake_home):
     assert b1.sort("episode_id").equals(embedded.sort("episode_id"))
 
 
+def test_a_publisher_killed_before_commit_leaves_the_lake_as_it_was(lake_home):
+    """SIGKILL at the last moment of a lake publish (its Parquet files written, the commit
+    not yet made): no new snapshot, `current` and every batch read as before."""
+    before = list_snapshots()
+    env = dict(os.environ, OLIGO_FAULT_POINT="lake_commit")
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from pipelines.lake import publish_batch; publish_batch(Path(sys.argv[1]))",
+         str(lake_home.frozen("b1"))], env=env, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr
+    assert list_snapshots() == before
+    current = safe_sql.run_query("SELECT batch_id FROM meta.provenance",
+                                 safe_sql.published_database())
+    assert current.frame["batch_id"].to_list() == ["b2"]
+
+
 def test_readers_see_only_complete_snapshots_during_publishes(lake_home, tmp_path):
     """READERS reader processes read the newest snapshot in a loop while this process
     publishes the two batches alternately PUBLISHES times; every read must be one whole
