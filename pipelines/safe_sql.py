@@ -17,6 +17,11 @@ that a gap in one is caught by another:
    whether it was truncated) and a timeout: DuckDB has no statement timeout, so a timer
    thread calls `connection.interrupt()`.
 
+With the DuckLake target (docs/deployment.md) a published database is a snapshot address
+`ducklake:snapshot/<id>`; `open_read_only` hands it to `pipelines.lake.read.open_snapshot`,
+which applies the same layers (only the lake's data folder readable), and `check_statement`
+also refuses names that reach the catalog server (`pipelines/lake/guard.py`).
+
 Connections are opened per query and always closed: DuckDB caches one database instance
 per path in a process, so a kept connection would pin an old published file (see
 docs/statistics.md and the stack notes). Cache data, not connections.

@@ -141,6 +141,8 @@ def test_lake_data_folder_is_the_only_readable_path(lake_home):
     assert inside.frame["n"][0] > 0
     with pytest.raises(safe_sql.QueryRefused, match="file system operations are disabled"):
         safe_sql.run_query(f"SELECT * FROM glob('{lake_home.home}/published/*')", database)
+    with pytest.raises(safe_sql.QueryRefused, match="file system operations are disabled"):
+        safe_sql.run_query(f"FROM read_csv('{data}/../../../../../../etc/passwd')", database)
 
 
 def test_the_reader_role_cannot_write_the_catalog(lake_home):
