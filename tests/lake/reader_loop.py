@@ -65,11 +65,13 @@ def main(expected_path: str, stop_file: str, result_file: str) -> int:
         except Exception as exc:  # every failure of a read counts, whatever it is
             errors += 1
             messages.append(f"{type(exc).__name__}: {exc}")
-        Path(result_file).write_text(json.dumps({
+        partial = Path(f"{result_file}.tmp")  # replaced whole: the test reads it meanwhile
+        partial.write_text(json.dumps({
             "reads": reads, "errors": errors, "messages": messages[:5],
             "snapshots": sorted(snapshots), "batches": sorted(batches),
             "seconds": round(time.monotonic() - started, 2),
         }))
+        partial.replace(result_file)
     return 0
 
 
