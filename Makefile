@@ -21,7 +21,7 @@ DEMO_BATCH ?= demo-2026-10-31
 DEMO_PORT ?= 8501
 DEMO_DAGSTER_PORT ?= 3000
 
-.PHONY: demo test env browser lint bench clean dictionary
+.PHONY: demo test env browser postgres lint bench clean dictionary
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,18 @@ browser:
 	  else echo "chromium missing and not root: browser tests will skip (fail under CI=true)"; fi; \
 	fi
 
-test: env browser
+# Debian's PostgreSQL for the DuckLake tests (the suite starts its own server on a loopback
+# port); installed only when root and missing.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian postgresql for the DuckLake tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	      || echo "postgresql could not be installed"; \
+	  else echo "postgresql missing and not root: DuckLake tests will skip (fail under CI=true)"; fi; \
+	fi
+
+test: env browser postgres
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: env

@@ -31,6 +31,8 @@ from dashboards.survival_analysis import SurvivalSummary, summarise
 from dashboards.table_one import table_one
 from dashboards.table_one_display import readable as readable_table_one
 from pipelines import safe_sql
+from pipelines.lake import read as lake_read
+from pipelines.lake import target_is_ducklake  # DuckLake hooks: which target, which snapshot
 from pipelines.settings import paths
 from pipelines.stats import landmark_cohort, landmark_days
 
@@ -68,6 +70,8 @@ class RunReport:
 
 def _stamp(path: Path) -> tuple[int, int, int]:
     """Changes whenever a new file is swapped in at `path`."""
+    if (snapshot := lake_read.snapshot_of(path)) is not None:  # DuckLake: ids never change
+        return 0, 0, snapshot
     info = path.stat()
     return info.st_ino, info.st_size, info.st_mtime_ns
 
@@ -77,7 +81,10 @@ def _stamp(path: Path) -> tuple[int, int, int]:
 
 def frozen_batches() -> list[str]:
     """Frozen snapshots the published ops file records as published, newest id first: a file
-    swapped in by a run that crashed before ops said so is not offered (pipelines/publish.py)."""
+    swapped in by a run that crashed before ops said so is not offered (pipelines/publish.py).
+    With the DuckLake target, the lake's batch snapshots."""
+    if target_is_ducklake():
+        return lake_read.frozen_batch_names()
     from pipelines.publish import offered_snapshots
 
     return sorted(offered_snapshots(paths().batches, paths().ops), reverse=True)
@@ -85,11 +92,14 @@ def frozen_batches() -> list[str]:
 
 def batch_choices() -> list[str]:
     """'current' (when published) followed by the frozen batches."""
-    current = [CURRENT] if paths().current.is_file() else []
-    return current + frozen_batches()
+    frozen = frozen_batches()
+    has_current = bool(frozen) if target_is_ducklake() else paths().current.is_file()
+    return ([CURRENT] if has_current else []) + frozen
 
 
 def database_for(choice: str) -> Path:
+    if target_is_ducklake():  # a snapshot address; safe_sql opens it
+        return safe_sql.published_database(None if choice == CURRENT else choice)
     if choice == CURRENT:
         return paths().current
     if choice not in frozen_batches():  # only names we listed ourselves become paths

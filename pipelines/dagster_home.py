@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.lake.dagster_storage import dagster_storage_yaml
 from pipelines.settings import paths
 
 MANAGED = "# written by the oligo warehouse; remove this line to manage the file yourself\n"
@@ -48,9 +49,10 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     home = home or paths().dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
+    wanted = DAGSTER_YAML + dagster_storage_yaml()  # DuckLake target: storage on PostgreSQL
     text = config.read_text() if config.exists() else None
-    if text != DAGSTER_YAML and (text is None or text.startswith(MANAGED) or text == LEGACY):
-        config.write_text(DAGSTER_YAML)
+    if text != wanted and (text is None or text.startswith(MANAGED) or text == LEGACY):
+        config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -23,6 +23,11 @@ that a gap in one is caught by another:
    whether it was truncated) and a timeout: DuckDB has no statement timeout, so a timer
    thread calls `connection.interrupt()`.
 
+With the DuckLake target (docs/deployment.md) a published database is a snapshot address
+`ducklake:snapshot/<id>`; `open_read_only` hands it to `pipelines.lake.read.open_snapshot`,
+which applies the same layers (only the lake's data folder readable), and `check_statement`
+also refuses names that reach the catalog server (`pipelines/lake/guard.py`).
+
 Connections are opened per query and always closed: DuckDB caches one database instance
 per path in a process, so a kept connection would pin an old published file (see
 docs/statistics.md and the stack notes). Cache data, not connections.
@@ -146,7 +151,18 @@ def check_statement(sql: str) -> str:
             f"only read-only queries (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE) are allowed; "
             f"this is a {statement.type.name} statement"
         )
+    _refuse_catalog_access(sql)
     return sql
+
+
+def _refuse_catalog_access(sql: str) -> None:
+    """DuckLake hook: names that reach the catalog server or run SQL text (pipelines.lake)."""
+    from pipelines.lake.guard import refused_identifier
+
+    name = refused_identifier(sql)
+    if name is not None:
+        raise QueryRefused(f"{name} is not allowed: it reaches the catalog server or runs "
+                           "SQL built from text")
 
 
 def published_database(batch_id: str | None = None) -> Path:
@@ -160,15 +176,29 @@ def published_database(batch_id: str | None = None) -> Path:
     from pipelines.publish import offered_snapshots
     from pipelines.settings import paths  # read OLIGO_HOME on call, not at import
 
+    if batch_id is not None and (not batch_id or "/" in batch_id or "\\" in batch_id
+                                 or batch_id.startswith(".")):
+        raise QueryRefused(f"{batch_id!r} is not a batch id")
+    if _lake_target():  # DuckLake hook: a snapshot address instead of a file
+        from pipelines.lake.read import published_address
+
+        return published_address(batch_id)
     if batch_id is None:
         return paths().current
-    if not batch_id or "/" in batch_id or "\\" in batch_id or batch_id.startswith("."):
-        raise QueryRefused(f"{batch_id!r} is not a batch id")
     snapshot = paths().batch_snapshot(batch_id)
     if snapshot.is_file() and batch_id not in offered_snapshots(paths().batches, paths().ops):
         raise QueryRefused(f"batch {batch_id} is not published (its run did not finish "
                            "publishing); `oligo status` shows its state")
     return snapshot
+
+
+def _lake_target() -> bool:
+    from pipelines.lake.config import LakeMisconfigured, target_is_ducklake
+
+    try:
+        return target_is_ducklake()
+    except LakeMisconfigured as exc:
+        raise QueryRefused(str(exc)) from exc
 
 
 def published_ops_database() -> Path:
@@ -190,6 +220,12 @@ def open_read_only(
     `ops` and `dq` are put on the search path, so `ops.runs` and `dq.check_results` resolve
     next to `marts.*` and `meta.*`.
     """
+    from pipelines.lake.read import open_snapshot, snapshot_of
+
+    if (snapshot := snapshot_of(database)) is not None:  # DuckLake hook: a lake snapshot
+        with open_snapshot(snapshot, ops_database=ops_database, limits=limits) as con:
+            yield con
+        return
     database = Path(database)
     if not database.is_file():
         raise QueryRefused(f"no published database at {database}")

@@ -11,6 +11,7 @@ import shutil
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from pipelines import lake
 from pipelines.assets.attributes import DUCKDB, source_version
 from pipelines.assets.partitions import BATCHES
 from pipelines.assets.tables import staging_docs
@@ -103,6 +104,9 @@ def published_snapshot(
             shutil.copyfile(frozen_tmp, current_tmp)  # streamed: files reach GBs
             prepared.append((current_tmp, where.current))
         publish_files(prepared)
+        # DuckLake target: the frozen file also becomes one lake snapshot, before the batch
+        # registry commits, so a failed lake publish is retried by the next run.
+        lake_snapshot = lake.publish_batch(target) if lake.target_is_ducklake() else None
         con.execute("COMMIT")
     return dg.MaterializeResult(
         metadata={
@@ -113,4 +117,5 @@ def published_snapshot(
             "parameter_set": params.parameter_set,
             "code_version": code_version(),
         }
+        | ({"lake_snapshot": lake_snapshot} if lake_snapshot is not None else {})
     )

@@ -9,6 +9,8 @@ import argparse
 
 import duckdb
 
+from pipelines import lake
+from pipelines.lake import read as lake_read
 from pipelines.run_lock import is_locked
 from pipelines.settings import paths
 
@@ -46,6 +48,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"    {step:<45} {status:<8} {seconds if seconds is not None else '':>8} s")
     current = paths().current
     print(f"current snapshot: {current if current.exists() else 'none'}")
+    if lake.target_is_ducklake():  # DuckLake hook
+        print(lake_read.status_line())
     print("batches:")
     for batch_id, cutoff, status, published_at in batches:
         print(f"  {batch_id:<24} cut-off {cutoff}  {status:<10} published {published_at or '-'}")
