@@ -40,6 +40,7 @@ PAGES: list[PageSpec] = [
              ALL_ROLES),
     PageSpec("sql.py", "SQL explorer", ":material/terminal:", "sql", ROW_LEVEL),
     PageSpec("cohorts.py", "Saved cohorts", ":material/bookmarks:", "cohorts", ALL_ROLES),
+    PageSpec("emulation.py", "Comparisons", ":material/compare_arrows:", "comparisons", ALL_ROLES),
     PageSpec("audit.py", "Audit log", ":material/policy:", "audit", ADMIN),
 ]
 
