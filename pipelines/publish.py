@@ -29,12 +29,11 @@ def temporary_path(target: Path) -> Path:
     return tmp
 
 
-def _unlink_temporary(tmp: Path, keep_pending: bool = False) -> None:
+def _unlink_temporary(tmp: Path) -> None:
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         with contextlib.suppress(OSError):
             leftover.unlink(missing_ok=True)
-    if not keep_pending:
-        _pending.discard(tmp)
+    _pending.discard(tmp)
 
 
 def discard_pending_temporaries() -> list[Path]:
@@ -81,9 +80,7 @@ def write_database_copy(
             with contextlib.suppress(duckdb.Error):  # a failed DETACH must not hide the cause
                 source.execute(f"DETACH {alias}")
     except BaseException:
-        # A half-written file never stays behind; it stays pending because a DETACH that
-        # failed (disk full) leaves it attached, and closing the connection writes its WAL.
-        _unlink_temporary(target_tmp, keep_pending=True)
+        _unlink_temporary(target_tmp)  # a half-written file never stays behind
         raise
 
 

@@ -251,16 +251,18 @@ def refresh_ops_snapshot(con: duckdb.DuckDBPyConnection) -> None:
     tmp = temporary_path(target)
     out = duckdb.connect(str(tmp))
     try:
+        # The file's catalog is named after it ("ops"), like the `ops` schema: qualify fully.
+        db = quote_ident(out.execute("SELECT current_database()").fetchone()[0])
         for schema in sorted({schema for schema, _ in tables} | {"meta"}):
-            out.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+            out.execute(f"CREATE SCHEMA IF NOT EXISTS {db}.{quote_ident(schema)}")
         for schema, table in tables:
             qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
             rows = con.execute(f"SELECT * FROM {qualified}").fetch_arrow_table()
             out.register("ops_rows", rows)
-            out.execute(f"CREATE TABLE {qualified} AS SELECT * FROM ops_rows")
+            out.execute(f"CREATE TABLE {db}.{qualified} AS SELECT * FROM ops_rows")
             out.unregister("ops_rows")
         out.execute(
-            "CREATE TABLE meta.provenance AS SELECT ?::VARCHAR AS contract_version, "
+            f"CREATE TABLE {db}.meta.provenance AS SELECT ?::VARCHAR AS contract_version, "
             "?::VARCHAR AS code_version, ?::TIMESTAMP AS published_at, "
             "?::VARCHAR AS current_batch_id",
             [CONTRACT_VERSION, code_version(), now(), current[0] if current else None])

@@ -8,6 +8,7 @@ batch's partition, executes the job, and reads back the run report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,27 @@ def _run_one(exports_dir, batch_id, replace, overrides, dialect, demo_mode) -> R
         tags={BATCH_TAG: batch_id, "oligo/launched_by": "oligo run",
               **({REPLACE_TAG: "true"} if replace else {})},
     )
+    if not result.success:  # failed before or outside its steps: the report says so
+        from pipelines.run_record import record_failure
+
+        with contextlib.suppress(Exception):  # an unusable warehouse is reported below
+            record_failure(paths().warehouse, paths().lock_file,
+                           instance.get_run_by_id(result.run_id), _failure_message(result))
     return read_outcome(result.run_id, batch_id)
+
+
+def _failure_message(result) -> str:
+    """The first failure of a run that did not succeed, in one line."""
+    for event in result.all_events:
+        if not event.is_failure:
+            continue
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None and error.cause is not None:  # the root cause says most
+            error = error.cause
+        text = (error.message if error is not None else event.message) or ""
+        if text.strip():
+            return text.strip().splitlines()[0]
+    return "the run failed; see the Dagster run log (`oligo status`)"
 
 
 def read_outcome(run_id: str, batch_id: str) -> RunOutcome:
