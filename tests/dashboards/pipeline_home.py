@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipelines.settings import Paths
 
-SECRET = "dashboard-pages-test-secret"
+SECRET = "dashboard-pages-test-secret-0123456789abcdef"  # >= 32 bytes
 EARLIER = ("2026-04-30", "registry-2026-04-30")
 LATER = ("2026-10-31", "registry-2026-10-31")
 MESSY = ("2026-11-15", "registry-2026-11-15-messy")

@@ -21,7 +21,7 @@ import pytest
 
 from pipelines.lake.local_server import LocalServer, PostgresMissing, binaries, start, stop
 
-SECRET = "test-secret-not-for-real-data"
+SECRET = "test-secret-not-for-real-data-0123456789"  # >= 32 bytes
 BATCHES = {"b1": ("2026-09-30", 150, 11), "b2": ("2026-10-31", 160, 12)}  # id: cut-off, n, seed
 
 
