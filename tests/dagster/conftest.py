@@ -1,15 +1,12 @@
 """A 20-patient generated batch published once per session by `oligo run` (the thin
 launcher of the same job the sensor and the UI launch), copied per test."""
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.pipeline.helpers import BATCH, SECRET, generate
+from tests.pipeline.helpers import BATCH, copy_home, generate, publish_once
 
 PATIENTS = 20
 SEED = 5
@@ -25,18 +22,11 @@ def delivered_batch(tmp_path_factory) -> Path:
 def published_home(tmp_path_factory, delivered_batch) -> Path:
     home = tmp_path_factory.mktemp("dagster-home")
     shutil.copytree(delivered_batch, home / "exports" / BATCH)
-    env = dict(os.environ, OLIGO_HOME=str(home), OLIGO_PSEUDONYM_SECRET=SECRET)
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--batch", BATCH],
-                          env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    return home
+    return publish_once(home)
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch, published_home) -> Path:
-    target = tmp_path / "home"
-    shutil.copytree(published_home, target, symlinks=True)
-    monkeypatch.setenv("OLIGO_HOME", str(target))
-    monkeypatch.setenv("OLIGO_PSEUDONYM_SECRET", SECRET)
+    target = copy_home(published_home, tmp_path / "home", monkeypatch)
     monkeypatch.setenv("DAGSTER_HOME", str(target / "dagster_home"))
     return target

@@ -240,7 +240,10 @@ def test_dashboards_in_chromium_on_another_host(lake_home):
     with duckdb.connect(str(lake_home.frozen("b2")), read_only=True) as con:
         (episodes,) = con.execute("SELECT count(*) FROM marts.episode_cohort").fetchone()
     log = lake_home.reader_home.parent / "streamlit-lake.log"
-    with serve(lake_home.reader_home, log) as url, chromium() as browser:
+    # The analyst role sees unperturbed counts (docs/disclosure-control.md), so the page's
+    # figure must equal the lake's row count exactly.
+    with serve(lake_home.reader_home, log, env={"OLIGO_DEMO_ROLE": "analyst"}) as url, \
+            chromium() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 1400})
         page.goto(url, wait_until="domcontentloaded")
         value = metric_value(page, "OMD episodes")
