@@ -1,6 +1,6 @@
 """One survival analysis as the Survival page shows it, on top of `pipelines.stats`.
 
-Estimation is `pipelines.stats` (lifelines; shared spec `clinical-rules.md` section 7:
+Estimation is `pipelines.stats` (lifelines; docs/clinical-rules.md section 7:
 Kaplan–Meier with Greenwood CI, medians by R's rule, rates at 12 and 24 months, numbers at
 risk, log-rank, Cox HRs, cluster-robust with several episodes per patient). This module only
 decides what may be shown, through `dashboards.disclosure`: in the aggregate role a group is

@@ -24,7 +24,7 @@ TREATMENT_GROUPINGS = (*LCT_GROUPINGS, "has_sbrt", "has_surgery", "has_thermal_a
                        "has_immunotherapy_after", "fraction_lesions_treated")
 NO_GROUP = "(none)"
 ORIGINS = {"episode": "episode date", "lct": "first day of LCT"}
-# Shared spec section 7: the landmark may not be shorter than the LCT window.
+# docs/clinical-rules.md section 7: the landmark may not be shorter than the LCT window.
 MIN_LANDMARK_MONTHS = math.ceil(
     DEFAULT_PARAMETERS.lct_window_days / DEFAULT_PARAMETERS.days_per_month
 )

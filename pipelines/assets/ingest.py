@@ -165,7 +165,7 @@ def staging_tables(
 
 def _derive_cutoff_if_missing(context, con, batch_id: str) -> None:
     """Without a manifest cut-off, the batch's latest last_contact_date is the cut-off, and
-    the run says so (registry-export.md section 1)."""
+    the run says so (docs/data-dictionary.md)."""
     row = con.execute("SELECT data_cutoff_date FROM ops.batches WHERE batch_id = ?",
                       [batch_id]).fetchone()
     if row and row[0] is not None:

@@ -1,5 +1,5 @@
-"""Dialect profiles: how a registry source writes its files (shared spec
-`registry-export.md` section 1). A dialect is configuration, never guessed."""
+"""Dialect profiles: how a registry source writes its files (the export contract,
+docs/data-dictionary.md). A dialect is configuration, never guessed."""
 
 from __future__ import annotations
 

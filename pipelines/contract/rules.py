@@ -1,6 +1,6 @@
 """Every rule of the registry export contract, declared once with its disposition.
 
-Source: shared spec `registry-export.md` section 4, and the Kahn harmonized data-quality
+Source: the export contract (docs/data-dictionary.md), and the Kahn harmonized data-quality
 framework (Kahn MG et al., eGEMs 2016;4(1):1244) for the categories.
 """
 
@@ -123,7 +123,7 @@ RULES: dict[str, Rule] = {
     ]
 }
 
-QUARANTINE_RATE_THRESHOLD = 0.01  # default 1 % of a table (registry-export.md section 4)
+QUARANTINE_RATE_THRESHOLD = 0.01  # default 1 % of a table (docs/data-dictionary.md)
 
 
 def rule(rule_id: str) -> Rule:

@@ -1,4 +1,4 @@
-"""The registry export contract, version 1, as data (shared spec `registry-export.md`).
+"""The registry export contract, version 1, as data (docs/data-dictionary.md).
 
 Every later part (generator, validator, loader, quality checks, data dictionary) reads these
 declarations; nothing else restates a column, a type or a code list.

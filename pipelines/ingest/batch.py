@@ -1,5 +1,5 @@
 """A batch folder: its files, its manifest, and every batch defect found while reading it
-(registry-export.md sections 1 and 4). Nothing is written anywhere."""
+(docs/data-dictionary.md). Nothing is written anywhere."""
 
 from __future__ import annotations
 
@@ -206,7 +206,7 @@ MIN_ROWS_AFTER_CUTOFF_TO_REFUSE = 10  # a tiny batch's one late patient is not a
 def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect]:
     """A manifest cut-off in the future, or before more than MAX_SHARE_AFTER_CUTOFF of the
     batch's complete dates (and at least MIN_ROWS_AFTER_CUTOFF_TO_REFUSE of them), would
-    censor wrongly and pin `current` (registry-export.md section 1): refused."""
+    censor wrongly and pin `current` (docs/data-dictionary.md): refused."""
     cutoff = batch.data_cutoff_date
     if cutoff is None:
         return []

@@ -1,5 +1,4 @@
-"""Cross-record implausibilities (disposition `cross_record_warning`, registry-export.md
-section 4): the rows load, the keys are listed, the patients are flagged.
+"""Cross-record implausibilities (disposition `cross_record_warning`, docs/data-dictionary.md): the rows load, the keys are listed, the patients are flagged.
 
 Each check reads the `loaded_<table>` views (raw rows not quarantined) and reports rows of
 the first table named for the rule in CROSS_RECORD_RULES (the record to review). A partial

@@ -1,5 +1,5 @@
 """Mapping a file's header to the contract's column names (dialect header aliases) and the
-batch defects a header can carry (registry-export.md section 1 and 4)."""
+batch defects a header can carry (docs/data-dictionary.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Finding every row defect of the `raw` tables of a connection, in the contract's order:
 row rules, the parent->child cascade, cross-record warnings, then the quarantine rate per
-table (registry-export.md section 4).
+table (docs/data-dictionary.md).
 
 Leaves in the connection:
 - `ingest.quarantine`: one row per (row, column, rule) quarantined; columns of

@@ -3,7 +3,7 @@
 Every table comes out with the contract's columns (in contract order, absent optional ones as
 nulls), all text, plus `_file` and `_row_number`: the CSV line number with the header as line
 1 (first data row 2; a quoted field spanning lines shifts later numbers), the XLSX sheet row
-likewise, or the Parquet 0-based row index (registry-export.md section 4).
+likewise, or the Parquet 0-based row index (docs/data-dictionary.md).
 """
 
 from __future__ import annotations

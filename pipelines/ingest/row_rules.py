@@ -1,4 +1,4 @@
-"""Row rules of the contract as SQL over `raw.<table>` (registry-export.md section 4).
+"""Row rules of the contract as SQL over `raw.<table>` (docs/data-dictionary.md).
 
 One implementation, generated from the contract's declarations: every column's type, code
 list, pattern, range and reference becomes a condition; a row that meets a condition gets one

@@ -28,7 +28,7 @@ MACROS = (
     "'[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)') THEN CAST(replace(trim(v), mark, '.') AS DOUBLE) END",
     "CREATE OR REPLACE TEMP MACRO oligo_date(v, fmt) AS "
     "CAST(try_strptime(nullif(trim(v), ''), fmt) AS DATE)",
-    # Partial dates: year-month -> the 15th, year -> 1 July (registry-export.md section 1).
+    # Partial dates: year-month -> the 15th, year -> 1 July (docs/data-dictionary.md).
     "CREATE OR REPLACE TEMP MACRO oligo_partial_date(v, fmt, fmt_month, fmt_year) AS "
     "coalesce(oligo_date(v, fmt), CAST(oligo_date(v, fmt_month) + INTERVAL 14 DAY AS DATE), "
     "make_date(year(oligo_date(v, fmt_year)), 7, 1))",

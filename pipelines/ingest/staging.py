@@ -1,6 +1,6 @@
 """Building `staging.<table>` from `raw.<table>` with the statement in
 `sql/staging/<table>.sql`, and the reconciliation rows read = rows loaded + rows quarantined
-(registry-export.md section 3: never drop a row silently)."""
+(docs/data-dictionary.md: never drop a row silently)."""
 
 from __future__ import annotations
 

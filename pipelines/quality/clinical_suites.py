@@ -1,7 +1,7 @@
 """Hand-written cross-record plausibility and completeness checks on staging (warnings: the
-rows load, the check fails with the keys listed; registry-export.md section 4).
+rows load, the check fails with the keys listed; docs/data-dictionary.md).
 
-Sources: registry-export.md (column meanings), clinical-rules.md, CTCAE v5.0 (grade 5 =
+Sources: docs/data-dictionary.md (column meanings), docs/clinical-rules.md, CTCAE v5.0 (grade 5 =
 death), TNM 8th edition (cM1 = distant metastasis), and the thresholds of
 pipelines/quality/thresholds.py, each cited there.
 """

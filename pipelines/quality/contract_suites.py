@@ -4,8 +4,7 @@ On `staging.<table>` (block: staging invariants must hold after quarantine):
 schema and types, required values, code lists, code patterns, ranges (GX, column level),
 key uniqueness, references intact and to the same patient, conditionally required values and
 end-before-start (SQL).
-On the same asset, from `ops.quarantine` (one rule, one disposition, registry-export.md
-section 4): one warning per contract rule that quarantined rows of the table, and the
+On the same asset, from `ops.quarantine` (one rule, one disposition, docs/data-dictionary.md): one warning per contract rule that quarantined rows of the table, and the
 table's quarantine rate, which blocks above its threshold.
 """
 

@@ -12,13 +12,13 @@ from pipelines.contract.rules import QUARANTINE_RATE_THRESHOLD
 
 @dataclass(frozen=True)
 class QualityThresholds:
-    # registry-export.md section 4: a quarantine rate above 1 % of a table refuses the batch.
+    # docs/data-dictionary.md: a quarantine rate above 1 % of a table refuses the batch.
     quarantine_rate_pct: float = 100.0 * QUARANTINE_RATE_THRESHOLD
     # Dose per fraction outside 0.5-35 Gy is not a plausible external-beam fraction
     # (issue 10; single-fraction SRS tops out near 24 Gy, 35 Gy leaves a margin).
     min_dose_per_fraction_gy: float = 0.5
     max_dose_per_fraction_gy: float = 35.0
-    # registry-export.md: more than 200 Gy is a dose in cGy; also applied to a course and
+    # docs/data-dictionary.md: more than 200 Gy is a dose in cGy; also applied to a course and
     # target with its phases summed.
     max_course_dose_gy: float = 200.0
     # Drug periods longer than two years are flagged (issue 10; e.g. pembrolizumab is
