@@ -317,6 +317,7 @@ def _study(database: str, stamp: tuple, filters_key: str, policy: Policy) -> Stu
         read_mart(path, "cohort_attrition"),
         filtered if filters else None,
         policy,
+        cohort_rows=rows,
     )
     return StudyView(
         headline=numbers,

@@ -98,7 +98,8 @@ def facet_bars(
 
 
 def flow_steps(
-    attrition: pl.DataFrame, filtered: pl.DataFrame | None, policy: Policy
+    attrition: pl.DataFrame, filtered: pl.DataFrame | None, policy: Policy,
+    cohort_rows: pl.DataFrame | pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """marts.cohort_attrition steps (plus 'matching the current filter' when filtered):
     `step`, `n_label`, `excluded_label`.
@@ -106,12 +107,23 @@ def flow_steps(
     Step counts are protected (attrition arrives aggregated: `protected_aggregate_counts`;
     the filtered step is counted from its rows). An exclusion is the difference of the two
     shown counts, so it tells nothing they do not; when either is below the minimum cell
-    size the exclusion is not shown.
+    size the exclusion is not shown. The last step counts the patients of the cohort itself:
+    given `cohort_rows` (every episode) holding exactly those patients, it is counted from
+    their rows, so it shows the same value as the headline "Patients" (one cell, one value).
     """
+    ordered = attrition.sort("step_order")
     steps = protected_aggregate_counts(
-        attrition.sort("step_order").select("step", "remaining"),
+        ordered.select("step", "remaining"),
         count="remaining", identity=["step"], policy=policy,
     )
+    if cohort_rows is not None and ordered.height:
+        rows = cohort_rows.collect() if isinstance(cohort_rows, pl.LazyFrame) else cohort_rows
+        last_step, last_remaining = ordered.row(-1)[ordered.columns.index("step")], \
+            ordered["remaining"][-1]
+        if rows.height and rows[PATIENT].n_unique() == last_remaining:
+            same = protected_counts(rows, [], unit=PATIENT, policy=policy).with_columns(
+                step=pl.lit(last_step))
+            steps = pl.concat([steps.head(steps.height - 1), same.select(steps.columns)])
     if filtered is not None:
         matching = protected_counts(filtered, [], unit=PATIENT, policy=policy).with_columns(
             step=pl.lit("matching the current filter")

@@ -172,3 +172,21 @@ def test_aggregated_counts_are_perturbed_consistently():
                                                     identity=["step"], policy=AGG))
     assert one["step"].to_list() == ["a", "b", "c"]
     assert one["n_label"][2] == "<5" and abs(one["n"][0] - 480) <= 3
+
+
+def test_cohort_flow_last_step_shows_the_headline_patient_count():
+    """The flow's last box and the headline 'Patients' are one cell: one value, in the
+    aggregate role too; a last step that is not the cohort keeps its aggregated count."""
+    from dashboards.study_stats import flow_steps
+
+    cohort_rows = pl.DataFrame({"patient_id": [f"p{i // 2}" for i in range(80)],
+                                "episode_id": [f"e{i}" for i in range(80)]})
+    attrition = pl.DataFrame({"step_order": [1, 2], "step": ["registry", "with an OMD episode"],
+                              "remaining": [90, 40]})
+    headline = dc.protected_total(cohort_rows, unit="patient_id", policy=AGG)
+    steps = flow_steps(attrition, None, AGG, cohort_rows=cohort_rows)
+    assert steps["n_label"][-1] == headline.label
+    other = attrition.with_columns(remaining=pl.Series([90, 41]))
+    aggregated = flow_steps(other, None, AGG)
+    assert flow_steps(other, None, AGG, cohort_rows=cohort_rows)["n_label"].to_list() == \
+        aggregated["n_label"].to_list()
