@@ -100,16 +100,10 @@ class RegistrySource(dg.ConfigurableResource):
     def pseudonymizer(self):
         """The keyed pseudonymiser, its secret checked (docs/privacy.md); MissingSecret or
         WeakSecret (one line) when there is no usable secret."""
-        from pipelines.ingest.pseudonym import MissingSecret, checked_pseudonymizer
+        from pipelines.ingest.pseudonym import checked_pseudonymizer, configured_secret
 
-        secret = self.pseudonym_secret or None
-        if not secret and self.pseudonym_secret_file:
-            path = Path(self.pseudonym_secret_file)
-            if not path.is_file():
-                raise MissingSecret(f"{SECRET_FILE_ENV} names a file that does not exist")
-            secret = path.read_bytes().strip()
-            if not secret:
-                raise MissingSecret(f"the file named by {SECRET_FILE_ENV} is empty")
+        secret = configured_secret({SECRET_ENV: self.pseudonym_secret,
+                                    SECRET_FILE_ENV: self.pseudonym_secret_file})
         return checked_pseudonymizer(secret, self.is_demo)
 
 

@@ -171,7 +171,7 @@ def classify(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str]:
     kinds = dg.DagsterEventType
     failures = _events(instance, run_id, {kinds.STEP_FAILURE})
     for event in failures:
-        for error in _chain(event.step_failure_data.error):
+        for error in error_chain(event.step_failure_data.error):
             if error.cls_name == "BatchRefused":  # the defects, one per line
                 return "refused", _text(error, whole=True)
     checks = [e.event_specific_data for e in
@@ -185,7 +185,7 @@ def classify(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str]:
         user = first.step_failure_data.user_failure_data
         if user is not None and user.description:
             return "failed", user.description
-        return "failed", f"{first.step_key}: {_text(list(_chain(first.step_failure_data.error))[-1])}"
+        return "failed", f"{first.step_key}: {_text(list(error_chain(first.step_failure_data.error))[-1])}"
     published = [e.event_specific_data.materialization for e in
                  _events(instance, run_id, {kinds.ASSET_MATERIALIZATION})]
     snapshot = [m for m in published if m.asset_key == PUBLISH_KEY]
@@ -199,7 +199,8 @@ def classify(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str]:
                          "unchanged (the publish step was not part of this run)")
 
 
-def _chain(error):
+def error_chain(error):
+    """A serialised error and its causes, outermost first."""
     while error is not None:
         yield error
         error = error.cause

@@ -122,13 +122,13 @@ def _run_one(exports_dir, batch_id, replace, overrides, dialect, demo_mode) -> R
 
 def _failure_message(result) -> str:
     """The first failure of a run that did not succeed, in one line."""
+    from pipelines.run_record import error_chain
+
     for event in result.all_events:
         if not event.is_failure:
             continue
-        error = getattr(event.event_specific_data, "error", None)
-        while error is not None and error.cause is not None:  # the root cause says most
-            error = error.cause
-        text = (error.message if error is not None else event.message) or ""
+        causes = list(error_chain(getattr(event.event_specific_data, "error", None)))
+        text = (causes[-1].message if causes else event.message) or ""  # the root cause
         if text.strip():
             return text.strip().splitlines()[0]
     return "the run failed; see the Dagster run log (`oligo status`)"

@@ -62,12 +62,7 @@ def serve(home: Path, log: Path, *, threshold: int | None = None, port: int | No
             _wait_healthy(url, process, timeout=90)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
 
 
 @contextlib.contextmanager
@@ -87,12 +82,16 @@ def oidc_provider(log: Path, users: list[dict]) -> Iterator[str]:
             _wait_url(f"{url}/.well-known/openid-configuration", process, timeout=60)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_url(url: str, process: subprocess.Popen, timeout: float) -> None:

@@ -57,6 +57,21 @@ def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.message for e in at.exception]
 
 
+def open_page(app, home, page: str, role: str = "analyst",
+              threshold: int | None = None) -> AppTest:
+    """The router run once, then switched to `page` for the demo identity in `role`."""
+    at = app(home.home, role=role, threshold=threshold)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    no_exception(at)
+    return at
+
+
+def table_with(at: AppTest, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 

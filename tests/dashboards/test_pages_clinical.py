@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from tests.dashboards.conftest import no_exception
+from tests.dashboards.conftest import no_exception, open_page, table_with
 
 LOCAL_CONTROL = "views/local_control.py"
 TOXICITY = "views/toxicity.py"
@@ -19,19 +19,6 @@ TIMELINE = "views/timeline.py"
 def rows(home, query: str, params=()):
     with duckdb.connect(str(home.paths.current), read_only=True) as con:
         return con.execute(query, list(params)).fetchall()
-
-
-def open_page(app, home, page: str, role: str = "analyst", threshold: int | None = None):
-    at = app(home.home, role=role, threshold=threshold)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    no_exception(at)
-    return at
-
-
-def table_with(at, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def aalen_johansen(times, status, at_days: float) -> float:

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from tests.dashboards.conftest import no_exception
+from tests.dashboards.conftest import no_exception, open_page, table_with
 from tests.dashboards.pipeline_home import UPDATED_PATIENTS
 
 DATA_QUALITY = "views/data_quality.py"
@@ -21,19 +21,6 @@ SQL = "views/sql.py"
 def ops_rows(home, query: str, params=()):
     with duckdb.connect(str(home.paths.ops), read_only=True) as con:
         return con.execute(query, list(params)).fetchall()
-
-
-def open_page(app, home, page: str, role: str = "analyst"):
-    at = app(home.home, role=role)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    no_exception(at)
-    return at
-
-
-def table_with(at, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def audit_actions(home) -> list[tuple[str, str, str]]:
