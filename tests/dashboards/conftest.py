@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -15,7 +16,13 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory) -> FixtureWarehouse:
-    return build_warehouse(tmp_path_factory.mktemp("oligo_home"))
+    built = build_warehouse(tmp_path_factory.mktemp("oligo_home"))
+    # A fixed record-key secret: the perturbation (and so the attack figures measured on
+    # this fixture) is then the same on every run, not drawn anew per data folder.
+    key = built.home / "keys" / "record-key"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text(hashlib.sha256(b"dashboard fixture record key").hexdigest())
+    return built
 
 
 @pytest.fixture(scope="session")
