@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.clinical.parameters import ClinicalParameters
-from pipelines.settings import paths
+from pipelines.settings import duckdb_memory_limit, paths
 
 SECRET_ENV = "OLIGO_PSEUDONYM_SECRET"
 SECRET_FILE_ENV = "OLIGO_PSEUDONYM_SECRET_FILE"
@@ -66,7 +66,8 @@ class Warehouse(dg.ConfigurableResource):
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
+        # Bounded by the run's memory budget; beyond it DuckDB spills to its temp folder.
+        con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
         try:
             yield con
         finally:

@@ -79,3 +79,30 @@ def asset_owners() -> list[str]:
     or `team:<name>`; read when the code location loads (reload it after a change)."""
     text = os.environ.get(OWNERS_ENV, "") or DEFAULT_OWNERS
     return [owner.strip() for owner in text.split(",") if owner.strip()]
+
+
+DEFAULT_MEMORY_BUDGET_MB = 4096
+
+
+def memory_budget_mb() -> int:
+    """The run's memory budget in MiB (`OLIGO_MEMORY_BUDGET_MB`, default 4096): DuckDB gets
+    a share of it as its memory limit (spilling to disk beyond), and the clinical derivation
+    sizes its patient partitions to fit the rest (docs/benchmarks.md, Memory)."""
+    raw = os.environ.get("OLIGO_MEMORY_BUDGET_MB", "").strip()
+    if not raw:
+        return DEFAULT_MEMORY_BUDGET_MB
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"OLIGO_MEMORY_BUDGET_MB must be a whole number of MiB, not {raw!r}") from None
+    if value < 256:
+        raise ValueError(f"OLIGO_MEMORY_BUDGET_MB must be at least 256 (MiB), not {value}")
+    return value
+
+
+DUCKDB_SHARE_OF_BUDGET = 0.5  # the other half is for Polars frames and Python
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's `memory_limit` for the pipeline's connections, from the budget."""
+    return f"{int(memory_budget_mb() * DUCKDB_SHARE_OF_BUDGET)}MB"
