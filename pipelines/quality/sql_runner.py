@@ -72,7 +72,7 @@ def render_many(specs: Sequence[CheckSpec], relations: Relations, batch_id: str 
     for n, spec in enumerate(specs):
         body, body_params = render_body(spec, relations, batch_id)
         renamed = _PARAM.sub(lambda m, n=n: f"${m.group(1)}__{n}", body)
-        ctes.append(f"checked_{n} as materialized (\n{renamed}\n)")
+        ctes.append(f"checked_{n} as not materialized (\n{renamed}\n)")
         params.update({f"{name}__{n}": value for name, value in body_params.items()})
         block = _substitute(read_sql("count_failing.sql"), {"checked": f"checked_{n}"})
         blocks.append(f"({block.replace('$check_id', f'$check_id__{n}')})")
