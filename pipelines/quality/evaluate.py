@@ -33,10 +33,12 @@ def column_engine() -> str:
 def evaluate_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec], *,
                     batch_id: str | None = None, relations: Relations | None = None,
                     max_failing_rows: int = DEFAULT_THRESHOLDS.max_failing_rows,
-                    engine: str | None = None) -> list[CheckOutcome]:
+                    engine: str | None = None, workers: int = 1) -> list[CheckOutcome]:
     """One outcome per spec, in the order given. `batch_id` selects the batch's rows of
     ops.quarantine (all rows when None); `engine` evaluates the column-level expectations
-    ("sql" or "gx", default from OLIGO_DQ_COLUMN_ENGINE, else "sql")."""
+    ("sql" or "gx", default from OLIGO_DQ_COLUMN_ENGINE, else "sql"); `workers` > 1 runs
+    that many SQL statements at once on cursors of `con` (committed data only: never inside
+    an open transaction)."""
     relations = relations or default_relations()
     engine = engine or column_engine()
     if engine == "gx":
@@ -51,7 +53,8 @@ def evaluate_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec], *,
         if spec.engine == Engine.GX:
             by_table[spec.table].append(spec)
     sql_specs = [s for s in specs if s.engine != Engine.GX]
-    for outcome in run_sql_checks(con, sql_specs, relations, batch_id, max_failing_rows):
+    for outcome in run_sql_checks(con, sql_specs, relations, batch_id, max_failing_rows,
+                                  workers=workers):
         outcomes[outcome.spec.check_id] = outcome
     for table_specs in by_table.values():
         for outcome in run_columns(con, table_specs, relations, max_failing_rows):
