@@ -43,10 +43,10 @@ WAREHOUSE_RESOURCE = "warehouse"
 # a few events in the instance's event log; on the SQLite event log that is ~0.1 s per check
 # on the project machine, more than evaluating the check (docs/data-quality.md, Speed).
 PER_CHECK = "check"
+PER_ASSET = "asset"
 # SQL check statements run at once: the project machine has two cores, and most statements
 # are too small for DuckDB to use both.
 CHECK_WORKERS = 2
-PER_ASSET = "asset"
 
 
 def _check_spec(spec: CheckSpec) -> AssetCheckSpec:
@@ -150,10 +150,10 @@ def check_group(asset: tuple[str, ...]) -> tuple[str, ...]:
     """Which check op an asset's checks run in. All staging tables share one: a check of one
     table reads others (references, cross-record rules), and Dagster makes a reader wait for
     the blocking checks of what it reads, so per-table ops would wait on each other in a
-    cycle. The marts share one op per multi-asset that derives them (pipelines/
-    marts_catalog.py): they are written together, and no mart check reads a later
-    builder's mart, so a builder's readers wait for its checks and nothing waits in a
-    cycle. Each op is a Dagster step with its own events: three mart ops instead of ten."""
+    cycle. The marts share one op per multi-asset that derives them (`Mart.builder` in
+    pipelines/marts_catalog.py): they are written together, and no mart check reads a
+    later builder's mart, so a builder's readers wait for its checks and nothing waits in
+    a cycle. Each op is a Dagster step with its own events: three mart ops, not ten."""
     if asset[0] == "staging":
         return ("staging",)
     mart = MARTS_BY_NAME.get(asset[-1])
