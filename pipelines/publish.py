@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -67,21 +68,34 @@ def write_database_copy(
     try:
         source.execute(f"ATTACH {quote_literal(str(target_tmp))} AS {alias}")
         try:
-            schemas = {schema for schema, _ in tables}
-            for schema in sorted(schemas):
-                source.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote_ident(schema)}")
-            for schema, table in tables:
-                qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
-                source.execute(f"CREATE TABLE {alias}.{qualified} AS SELECT * FROM {qualified}")
-                _comment(source, f"{alias}.{qualified}", (docs or {}).get(table))
-            for sql, params in extra_statements:
-                source.execute(sql.replace("{db}", alias), params)
+            # One transaction: the new file is written and checkpointed once, not once per
+            # table and comment (each autocommitted statement is its own commit).
+            source.execute("BEGIN TRANSACTION")
+            try:
+                _copy_tables(source, alias, list(tables), docs or {})
+                for sql, params in extra_statements:
+                    source.execute(sql.replace("{db}", alias), params)
+                source.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    source.execute("ROLLBACK")
+                raise
         finally:
             with contextlib.suppress(duckdb.Error):  # a failed DETACH must not hide the cause
                 source.execute(f"DETACH {alias}")
     except BaseException:
         _unlink_temporary(target_tmp)  # a half-written file never stays behind
         raise
+
+
+def _copy_tables(source: duckdb.DuckDBPyConnection, alias: str,
+                 tables: list[tuple[str, str]], docs: Mapping[str, Mapping]) -> None:
+    for schema in sorted({schema for schema, _ in tables}):
+        source.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote_ident(schema)}")
+    for schema, table in tables:
+        qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
+        source.execute(f"CREATE TABLE {alias}.{qualified} AS SELECT * FROM {qualified}")
+        _comment(source, f"{alias}.{qualified}", docs.get(table))
 
 
 def _comment(con: duckdb.DuckDBPyConnection, qualified: str, doc: Mapping | None) -> None:
@@ -220,13 +234,21 @@ def offered_snapshots(batches_dir: Path, ops_path: Path) -> dict[str, Path]:
     return offered
 
 
-def copy_as_current(frozen: Path, current: Path) -> None:
-    """Swap a frozen batch file in as `current` (a streamed copy, then the atomic swap)."""
-    import shutil
+def link_or_copy(source: Path, tmp: Path) -> None:
+    """`tmp` becomes the same bytes as `source`: a hard link when both are on one file system
+    (published files are read-only and never change in place, a new one is swapped in, so
+    sharing the bytes is safe and costs nothing at any size), else a streamed copy."""
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
 
+
+def copy_as_current(frozen: Path, current: Path) -> None:
+    """Swap a frozen batch file in as `current` (linked or copied, then the atomic swap)."""
     tmp = temporary_path(current)
     try:
-        shutil.copyfile(frozen, tmp)
+        link_or_copy(frozen, tmp)
     except BaseException:
         _unlink_temporary(tmp)
         raise

@@ -6,8 +6,6 @@ A frozen file is written once: a later materialisation of the same batch and par
 the run tag `oligo/replace=true` in the UI). Table and column comments are rendered
 from the run's clinical parameters (pipelines/marts_catalog.py)."""
 
-import shutil
-
 import dagster as dg
 from dagster import AssetExecutionContext
 
@@ -20,6 +18,7 @@ from pipelines.marts_catalog import MART_TABLES, mart_docs
 from pipelines.ops_store import batch_row, ensure_ops_schema, latest_published_batch, now
 from pipelines.provenance import code_version
 from pipelines.publish import (
+    link_or_copy,
     publish_files,
     remove_stale_temporaries,
     temporary_path,
@@ -101,7 +100,7 @@ def published_snapshot(
             is_current = latest_published_batch(con) == batch_id
         if is_current:
             current_tmp = temporary_path(where.current)
-            shutil.copyfile(frozen_tmp, current_tmp)  # streamed: files reach GBs
+            link_or_copy(frozen_tmp, current_tmp)  # no copy: files reach GBs
             prepared.append((current_tmp, where.current))
         publish_files(prepared)
         # DuckLake target: the frozen file also becomes one lake snapshot, before the batch
