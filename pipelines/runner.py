@@ -68,11 +68,25 @@ def run_batches(
     with run_lock(paths().lock_file):
         outcomes = []
         for b in batch_ids:
-            unchanged = None if replace or overrides else _unchanged_before_dagster(
-                exports_dir, b, recorded=bool(batch_id))
+            unchanged = None if replace or overrides or not _secret_usable(demo_mode) else (
+                _unchanged_before_dagster(exports_dir, b, recorded=bool(batch_id)))
             outcomes.append(unchanged or _run_one(exports_dir, b, replace, dict(overrides or {}),
                                                   dialect, demo_mode))
         return outcomes
+
+
+def _secret_usable(demo_mode: bool) -> bool:
+    """The gate checks the pseudonymisation secret before anything else: without a usable
+    one, the run (not this shortcut) reports it, whatever the delivery."""
+    from pipelines.ingest.pseudonym import MissingSecret, checked_pseudonymizer, configured_secret
+
+    demo = demo_mode or os.environ.get("OLIGO_DEMO_MODE", "").strip().lower() in (
+        "1", "true", "yes", "on")  # as RegistrySource.is_demo
+    try:
+        checked_pseudonymizer(configured_secret(), demo)
+    except MissingSecret:
+        return False
+    return True
 
 
 def _unchanged_before_dagster(exports_dir: Path, batch_id: str,
