@@ -33,14 +33,24 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_word(argv: list[str]) -> str | None:
+    """The subcommand named in argv: the first word that is not an option (`oligo` takes
+    only flags before it)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser, or only `command`'s when it names one: each command module
+    imports what its command needs (`survival` loads lifelines and SciPy, ~7 s), so
+    `oligo run` must not pay for the others."""
+    modules = [name for name in COMMAND_MODULES if name.replace("_", "-") == command]
     parser = argparse.ArgumentParser(
         prog="oligo", description="Oligometastatic NSCLC registry warehouse"
     )
     parser.add_argument("--debug", action="store_true",
                         help="show Dagster's step log and Python tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    for name in modules or COMMAND_MODULES:  # unknown or no command: all, for the help
         try:
             module = importlib.import_module(f"pipelines.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -77,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     """Expected outcomes print one report; tracebacks and Dagster's ERROR lines only with
     --debug (they stay in the Dagster event log either way)."""
     disable_telemetry()
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(command_word(argv)).parse_args(argv)
     if args.debug:
         os.environ["OLIGO_LOG_LEVEL"] = "DEBUG"
     else:

@@ -5,7 +5,8 @@ Every project command that talks to Dagster (`oligo run`, `oligo demo`, the test
 `dagster.yaml` written here turns telemetry off, runs one run at a time from the queue,
 turns on run monitoring, purges the sensor's skipped ticks after a day, and captures no
 stdout/stderr per run (two `tail` processes a run; the event log keeps every message and
-error). A dagster.yaml
+error), and keeps the SQLite event log's connections open (pipelines/dagster_event_log.py:
+Dagster's default reopens the database for every event). A dagster.yaml
 without the first line below is the operator's own (say, PostgreSQL storage) and is kept.
 """
 
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import dagster as dg
 
 from pipelines.lake.dagster_storage import dagster_storage_yaml
 from pipelines.settings import paths
@@ -42,6 +41,14 @@ retention:
   schedule:
     purge_after_days: 90
 """
+# SQLite (the default target): Dagster's files, written through kept connections.
+KEPT_EVENT_LOG = """event_log_storage:
+  module: pipelines.dagster_event_log
+  class: KeptSqliteEventLogStorage
+  config:
+    base_dir:
+      env: DAGSTER_HOME
+"""
 LEGACY = "telemetry:\n  enabled: false\n"  # what earlier versions wrote
 
 
@@ -49,7 +56,8 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     home = home or paths().dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    wanted = DAGSTER_YAML + dagster_storage_yaml()  # DuckLake target: storage on PostgreSQL
+    # DuckLake target: storage on PostgreSQL; else SQLite under this folder.
+    wanted = DAGSTER_YAML + (dagster_storage_yaml() or KEPT_EVENT_LOG)
     text = config.read_text() if config.exists() else None
     if text != wanted and (text is None or text.startswith(MANAGED) or text == LEGACY):
         config.write_text(wanted)
@@ -57,6 +65,8 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     return home
 
 
-def dagster_instance() -> dg.DagsterInstance:
+def dagster_instance():
+    import dagster as dg  # only when a run starts
+
     ensure_dagster_home()
     return dg.DagsterInstance.get()

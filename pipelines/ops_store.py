@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.sql_quoting import quote_literal
+
 DDL = (
     "CREATE SCHEMA IF NOT EXISTS ops",
     "CREATE SCHEMA IF NOT EXISTS dq",
@@ -93,6 +95,35 @@ def batch_row(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict | None:
     if row is None:
         return None
     return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+
+# `oligo run`'s check of an unchanged delivery, before Dagster starts, writes its few
+# statements with literals: DuckDB's Python client imports pandas (~0.6 s) at the first
+# bound parameter of a process, and that path needs nothing else from it. Only our own
+# values go in (a checked batch id, a uuid, versions, the message), each quoted.
+def _literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP {quote_literal(value.isoformat(sep=' '))}"
+    return quote_literal(str(value))
+
+
+def batch_row_unbound(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict | None:
+    """`batch_row` without a bound parameter (see `_literal`)."""
+    cur = con.execute(f"SELECT * FROM ops.batches WHERE batch_id = {_literal(batch_id)}")
+    row = cur.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cur.description], row,
+                                             strict=True))
+
+
+def record_finished_run(con: duckdb.DuckDBPyConnection, run_id: str, batch_id: str,
+                        parameter_set: str, code_version: str, status: str,
+                        message: str) -> None:
+    """A run report opened and closed at once (`start_run` then `finish_run`), unbound."""
+    assert status in RUN_STATUSES, status
+    values = [run_id, batch_id, now(), now(), status, message, parameter_set, code_version]
+    con.execute(f"INSERT INTO ops.runs VALUES ({', '.join(map(_literal, values))}, NULL)")
 
 
 def upsert_batch(con: duckdb.DuckDBPyConnection, **fields) -> None:

@@ -72,7 +72,7 @@ def rebuild(force: bool = False) -> RebuildReport:
             con.execute("CHECKPOINT")
         os.replace(tmp, where.warehouse)
         report.current_republished = _align_current(report.current_batch)
-        from pipelines.run_record import refresh_ops_snapshot, working_connection
+        from pipelines.ops_snapshot import refresh_ops_snapshot, working_connection
 
         with working_connection() as con:
             refresh_ops_snapshot(con)

@@ -15,29 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from pipelines.clinical.parameters import ClinicalParameters
-from pipelines.contract import CONTRACT_VERSION
+from pipelines.ops_snapshot import connect, refresh_ops_snapshot, working_connection
 from pipelines.ops_store import (
-    CURRENT_BATCH_SQL,
-    check_working_warehouse,
-    ensure_ops_schema,
     finish_run,
-    now,
     record_refused_counts,
     record_step,
     start_run,
 )
 from pipelines.provenance import code_version
-from pipelines.publish import (
-    publish_files,
-    remove_stale_temporaries,
-    temporary_path,
-)
 from pipelines.run_lock import run_lock
 from pipelines.settings import paths
-from pipelines.sql_quoting import quote_ident
 
 BATCH_TAG = "oligo/batch_id"
 PARTITION_TAG = "dagster/partition"
@@ -46,23 +35,6 @@ PUBLISH_KEY = dg.AssetKey(["published", "snapshot"])
 STALE_MESSAGE = ("the run stopped without finishing (process killed or machine stopped); "
                  "marked failed when run {run_id} started. Nothing it wrote was published; "
                  "start the batch again with `oligo run --batch {batch_id}`")
-
-
-@contextlib.contextmanager
-def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    check_working_warehouse(path, paths().published)  # corrupt or missing: one clear line
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    try:
-        ensure_ops_schema(con)
-        yield con
-    finally:
-        con.close()
-
-
-def working_connection():
-    """The working warehouse, checked (corrupt or missing: one clear line)."""
-    return connect(paths().warehouse)
 
 
 def wants_replace(run: dg.DagsterRun) -> bool:
@@ -234,45 +206,6 @@ def blocked_message(con, run_id: str) -> str | None:
     return f"blocking data-quality checks failed: {listed}{more}"
 
 
-def refresh_ops_snapshot(con: duckdb.DuckDBPyConnection) -> None:
-    """Copy every ops.* and dq.* table into a new published/ops.duckdb, swapped atomically.
-
-    The copy is written through its own connection, not ATTACHed to the warehouse: when the
-    disk fills, an ATTACHed copy whose DETACH fails stays open until the process ends and
-    then leaves its WAL in published/."""
-    tables = con.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_catalog = current_database() AND table_schema IN ('ops', 'dq') "
-        "ORDER BY 1, 2"
-    ).fetchall()
-    current = con.execute(CURRENT_BATCH_SQL).fetchone()
-    target = paths().ops
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(target.parent)
-    tmp = temporary_path(target)
-    out = duckdb.connect(str(tmp))
-    try:
-        # The file's catalog is named after it ("ops"), like the `ops` schema: qualify fully.
-        db = quote_ident(out.execute("SELECT current_database()").fetchone()[0])
-        for schema in sorted({schema for schema, _ in tables} | {"meta"}):
-            out.execute(f"CREATE SCHEMA IF NOT EXISTS {db}.{quote_ident(schema)}")
-        for schema, table in tables:
-            qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
-            rows = con.execute(f"SELECT * FROM {qualified}").fetch_arrow_table()
-            out.register("ops_rows", rows)
-            out.execute(f"CREATE TABLE {db}.{qualified} AS SELECT * FROM ops_rows")
-            out.unregister("ops_rows")
-        out.execute(
-            f"CREATE TABLE {db}.meta.provenance AS SELECT ?::VARCHAR AS contract_version, "
-            "?::VARCHAR AS code_version, ?::TIMESTAMP AS published_at, "
-            "?::VARCHAR AS current_batch_id",
-            [CONTRACT_VERSION, code_version(), now(), current[0] if current else None])
-        out.execute("CHECKPOINT")
-    finally:
-        out.close()
-    publish_files([(tmp, target)])
-
-
 def record_failure(warehouse: Path, lock_file: Path, run: dg.DagsterRun, message: str) -> bool:
     """For the run-failure sensor: a run that failed before or outside its steps (config,
     resource start, killed and marked failed by run monitoring) gets its report. Returns
@@ -292,3 +225,6 @@ def record_failure(warehouse: Path, lock_file: Path, run: dg.DagsterRun, message
 
 def _ts(epoch: float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).replace(tzinfo=None) if epoch else None
+
+
+__all__ = ["connect", "refresh_ops_snapshot", "working_connection"]  # their home: ops_snapshot

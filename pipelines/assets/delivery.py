@@ -11,16 +11,14 @@ It also checks, before anything is read, that a pseudonymisation secret is confi
 """
 
 
-from pathlib import Path
-
 import dagster as dg
-import duckdb
 from dagster import AssetExecutionContext
 
 from pipelines.assets.attributes import DUCKDB, source_version
 from pipelines.assets.partitions import BATCHES
 from pipelines.contract import dialect as contract_dialect
 from pipelines.delivery import batch_signature, delivered_files
+from pipelines.delivery_gate import decide, same_parameters_published
 from pipelines.ingest.batch import rows_read_per_table
 from pipelines.ops_store import (
     batch_row,
@@ -32,37 +30,8 @@ from pipelines.ops_store import (
 )
 from pipelines.resources import ClinicalSettings, RegistrySource, Warehouse
 from pipelines.run_record import wants_replace
-from pipelines.settings import paths
 
 DELIVERY_KEY = dg.AssetKey(["ops", "delivery"])
-
-
-def frozen_snapshot(batch_id: str, parameter_set: str) -> Path:
-    where = paths()
-    if parameter_set == "default":
-        return where.batch_snapshot(batch_id)
-    return where.sensitivity_snapshot(batch_id, parameter_set)
-
-
-def published_parameter_set(snapshot: Path) -> str | None:
-    if not snapshot.exists():
-        return None
-    with duckdb.connect(str(snapshot), read_only=True) as con:
-        row = con.execute("SELECT parameter_set FROM meta.provenance").fetchone()
-    return row[0] if row else None
-
-
-def decide(existing: dict | None, signature: str, same_parameters_published: bool,
-           replace: bool, batch_id: str) -> tuple[str, str]:
-    """('load' | 'unchanged' | 'refused', message)."""
-    was_published = bool(existing and existing.get("published_at"))
-    same_content = bool(existing) and existing["signature"] == signature
-    if same_content and same_parameters_published and not replace:
-        return "unchanged", "identical batch already published; nothing changed"
-    if was_published and not same_content and not replace:
-        return "refused", (f"batch {batch_id} was loaded before with different checksums; "
-                           "refused (use --replace to replace it)")
-    return "load", "replacing the published batch" if was_published and replace else "new batch"
 
 
 @dg.asset(
@@ -103,9 +72,7 @@ def delivery(
         con.execute("UPDATE ops.runs SET parameter_set = ? WHERE run_id = ?",
                     [params.parameter_set, run_id])
         existing = batch_row(con, batch_id)
-        snapshot = frozen_snapshot(batch_id, params.parameter_set)
-        same_parameters = bool(existing and existing.get("published_at")) and (
-            published_parameter_set(snapshot) == params.parameter_set)
+        same_parameters = same_parameters_published(existing, batch_id, params.parameter_set)
         decision, message = decide(existing, signature, same_parameters,
                                    wants_replace(context.run), batch_id)
         if decision != "load":

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main_retire(args: argparse.Namespace) -> int:
-    from pipelines.run_record import refresh_ops_snapshot, working_connection
+    from pipelines.ops_snapshot import refresh_ops_snapshot, working_connection
 
     where = paths()
     with run_lock(where.lock_file), working_connection() as con:

@@ -26,8 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from dagster import DagsterInvalidConfigError
-
     from pipelines.ingest.pseudonym import MissingSecret, checked_pseudonymizer, configured_secret
     from pipelines.runner import run_batches
 
@@ -45,12 +43,8 @@ def main(args: argparse.Namespace) -> int:
         outcomes = run_batches(exports_dir=args.exports, batch_id=args.batch,
                                replace=args.replace, overrides=overrides,
                                dialect=args.dialect, demo_mode=args.demo)
-    except (RunInProgress, FileNotFoundError, ValueError) as exc:
+    except (RunInProgress, FileNotFoundError, ValueError) as exc:  # InvalidRunConfig too
         print(f"oligo run: {exc}")
-        return 2
-    except DagsterInvalidConfigError as exc:
-        first = next((e.message for e in exc.errors), str(exc).splitlines()[0])
-        print(f"oligo run: invalid run configuration: {first}")
         return 2
     worst = 0
     for outcome in outcomes:

@@ -109,3 +109,35 @@ def test_raw_rows_carry_their_load_metadata(home):
     assert rows == [(BATCH, "patients.csv", manifest["files"]["patients.csv"]["sha256"], True)]
     numbers = query(paths().warehouse, "select min(_row_number), count(*) from raw.patients")
     assert numbers == [(2, 150)]  # CSV lines: the header is line 1
+
+
+def test_named_identical_rerun_is_decided_before_dagster_starts(home):
+    """`oligo run --batch` on an unchanged delivery: the gate's decision without Dagster (nor
+    the pandas DuckDB's client loads for bound parameters), recorded in the run report."""
+    before = published_bytes()
+    script = ("import sys; from pipelines.cli import main; rc = main(['run', '--batch', "
+              f"{BATCH!r}]); print([m for m in ('dagster', 'great_expectations', 'pandas') "
+              "if m in sys.modules]); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "unchanged" in proc.stdout and proc.stdout.strip().endswith("[]"), proc.stdout
+    assert published_bytes() == before
+    last = query(paths().ops, "select status, message, dagster_run_id from ops.ops.runs "
+                 "order by started_at desc limit 1")
+    assert last[0][0] == "unchanged" and "no Dagster run" in last[0][1] and last[0][2] is None
+
+
+def test_a_changed_byte_with_the_same_size_and_modification_time_is_refused(home):
+    """The signature reads every byte: a copy that keeps size and mtime is still seen."""
+    before = published_bytes()
+    patients = home / "exports" / BATCH / "patients.csv"  # the manifest stays as it was
+    stat = patients.stat()
+    data = bytearray(patients.read_bytes())
+    position = data.rindex(b",former,") + 1
+    data[position:position + 6] = b"FORMER"  # same length
+    patients.write_bytes(bytes(data))
+    os.utime(patients, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert patients.stat().st_size == stat.st_size
+    [outcome] = run_batches(batch_id=BATCH)
+    assert outcome.status == "refused" and "different checksums" in outcome.message
+    assert published_bytes() == before
