@@ -31,12 +31,15 @@ def _empty_select(table: Table) -> str:
 
 def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str,
                    pseudonymizer: Pseudonymizer | None = None,
-                   opt_outs: list[str] | None = None) -> int:
+                   opt_outs: list[str] | None = None,
+                   shared_maps: dict[str, str] | None = None) -> int:
     """Replace `raw.<table_name>` with the batch's rows (an empty table when the batch has no
     file for it); returns the number of rows read. Refuses a batch holding identifiers.
 
     Rows whose keyed `patient_id` is in `opt_outs` (pseudonyms, docs/privacy.md) never reach
-    `raw`; their patients are added to the temporary table `oligo_opted_out`.
+    `raw`; their patients are added to the temporary table `oligo_opted_out`. `shared_maps`
+    (namespace -> temporary key map, from `shared_key_maps`) key ids the batch repeats across
+    tables once for the whole batch.
 
     When `con` is the batch's own connection the rows go from its temporary table into `raw`
     in one statement (and the temporary table is dropped); otherwise they stream over in
@@ -64,7 +67,7 @@ def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str
         source, params = f"SELECT * FROM {quote_ident(copied)}", {}
     try:
         _load(con, table, target, source, params, table_file, batch.batch_id, pseudonymizer,
-              opt_outs or [])
+              opt_outs or [], shared_maps or {})
     finally:
         if copied is not None:
             con.execute(f"DROP TABLE IF EXISTS {quote_ident(copied)}")
@@ -78,7 +81,8 @@ STREAM_ROWS = 100_000  # rows per Arrow record batch between two connections
 
 def _load(con: duckdb.DuckDBPyConnection, table: Table, target: str, source: str,
           params: dict[str, object], table_file: TableFile | None, batch_id: str,
-          pseudonymizer: Pseudonymizer | None, opt_outs: list[str]) -> None:
+          pseudonymizer: Pseudonymizer | None, opt_outs: list[str],
+          shared_maps: dict[str, str]) -> None:
     """One CREATE TABLE ... AS from the rows (`source`, a SELECT), ids keyed; before it, the
     key maps of the id columns that repeat (see `_key_maps`): each distinct id is keyed once."""
     rows = "oligo_rows"
@@ -91,9 +95,14 @@ def _load(con: duckdb.DuckDBPyConnection, table: Table, target: str, source: str
     if pseudonymizer is not None:
         params |= {"inner_pad": pseudonymizer.inner_pad, "outer_pad": pseudonymizer.outer_pad}
     map_tables: dict[str, str] = {}
+    own: list[str] = []
     try:
         for column, namespace in _key_maps(table, pseudonymizer, bool(opt_outs)).items():
+            if namespace in shared_maps:
+                map_tables[column] = shared_maps[namespace]
+                continue
             map_tables[column] = f"oligo_keys_{uuid.uuid4().hex[:12]}"
+            own.append(map_tables[column])
             value = quote_ident(column)
             _execute(con, f"CREATE TEMP TABLE {quote_ident(map_tables[column])} AS "
                           f"WITH {rows} AS ({source}) SELECT v, {hmac_sql('v', 'ns')} AS k "
@@ -112,8 +121,38 @@ def _load(con: duckdb.DuckDBPyConnection, table: Table, target: str, source: str
         _execute(con, f"CREATE OR REPLACE TABLE {target} AS {statement}",
                  params | select_params)
     finally:
-        for name in map_tables.values():
+        for name in own:
             con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
+
+
+def shared_key_maps(con: duckdb.DuckDBPyConnection, batch: Batch,
+                    pseudonymizer: Pseudonymizer | None, with_opt_outs: bool) -> dict[str, str]:
+    """Namespace -> temporary table (v: trimmed source id, k: its key) for every namespace
+    that several mapped columns of the batch use (`patient_id` above all): each distinct id
+    is keyed once per batch, not once per table. Only for a batch read into `con` itself."""
+    if pseudonymizer is None or batch.connection is not con:
+        return {}
+    by_namespace: dict[str, list[tuple[str, str]]] = {}
+    for name, table_file in batch.tables.items():
+        table = TABLES_BY_NAME[name]
+        sources = table_file.column_sources(table)
+        for column, namespace in _key_maps(table, pseudonymizer, with_opt_outs).items():
+            if sources[column] is not None:
+                by_namespace.setdefault(namespace, []).append((table_file.source,
+                                                               sources[column]))
+    maps = {}
+    for namespace, columns in by_namespace.items():
+        if len(columns) < 2:
+            continue
+        maps[namespace] = f"oligo_keys_{uuid.uuid4().hex[:12]}"
+        values = " UNION ALL ".join(f"SELECT trim({quote_ident(c)}) AS v FROM {quote_ident(t)}"
+                                    for t, c in columns)
+        _execute(con, f"CREATE TEMP TABLE {quote_ident(maps[namespace])} AS "
+                      f"SELECT v, {hmac_sql('v', 'ns')} AS k FROM (SELECT DISTINCT v FROM "
+                      f"({values}) WHERE nullif(v, '') IS NOT NULL)",
+                 {"inner_pad": pseudonymizer.inner_pad, "outer_pad": pseudonymizer.outer_pad,
+                  "ns": pseudonymizer.message_prefix(namespace)})
+    return maps
 
 
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
@@ -184,8 +223,13 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
     Returns rows read per table and the patients excluded."""
     con.execute("DROP TABLE IF EXISTS oligo_opted_out")
     purge_opted_out_history(con, opt_outs)
-    rows = {name: load_raw_table(con, batch, name, pseudonymizer, opt_outs)
-            for name in TABLES_BY_NAME}
+    shared = shared_key_maps(con, batch, pseudonymizer, bool(opt_outs))
+    try:
+        rows = {name: load_raw_table(con, batch, name, pseudonymizer, opt_outs, shared)
+                for name in TABLES_BY_NAME}
+    finally:
+        for map_table in shared.values():
+            con.execute(f"DROP TABLE IF EXISTS {quote_ident(map_table)}")
     excluded = con.execute(
         "SELECT count(DISTINCT patient_id) FROM oligo_opted_out").fetchone()[0] if opt_outs \
         and _has_temp_table(con, "oligo_opted_out") else 0
