@@ -18,9 +18,9 @@ SELECT
         AS detected_date_imputed,
     oligo_text(cm.site_laterality) AS site_laterality
 FROM raw.metastases AS r
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'metastases') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 LEFT JOIN contract.icd10cm_sites AS cm ON cm.icd10cm_code = oligo_icd10(r.site_code)
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'metastases' AND q.file = r._file AND q.row_number = r._row_number
-)
 ORDER BY lesion_id

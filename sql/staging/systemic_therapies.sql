@@ -11,10 +11,9 @@ SELECT
     oligo_code('systemic_therapies', 'stop_reason', r.stop_reason) AS stop_reason,
     oligo_text(r.atc_code) AS atc_code_as_delivered
 FROM raw.systemic_therapies AS r
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'systemic_therapies') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 LEFT JOIN contract.atc_renamed AS atc ON atc.old_code = upper(oligo_text(r.atc_code))
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'systemic_therapies' AND q.file = r._file
-        AND q.row_number = r._row_number
-)
 ORDER BY therapy_id
