@@ -215,6 +215,19 @@ def _suspect_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:
     return found
 
 
+def column_identifier_values(con: duckdb.DuckDBPyConnection, source: str,
+                             column_sql: str, column: str) -> dict[str, list[str]]:
+    """`identifier_values` of one column of a DuckDB table, read where the rows are: only the
+    distinct values that are not PLAIN_ID leave DuckDB. `source` and `column_sql` are quoted
+    identifiers; `column` is the contract column whose kind selects the patterns."""
+    suspects = con.execute(
+        f"SELECT DISTINCT {column_sql} AS v FROM {source} "
+        f"WHERE NOT regexp_full_match({column_sql}, $plain) ORDER BY v",
+        {"plain": PLAIN_ID_FULL}).pl().get_column("v")
+    return suspect_identifier_values(column, suspects, lambda: con.execute(
+        f"SELECT count(DISTINCT {column_sql}) FROM {source}").fetchone()[0])
+
+
 def screen_identifiers(con: duckdb.DuckDBPyConnection, table_file: TableFile,
                        table: Table) -> list[BatchDefect]:
     """Batch defects for every (column, kind) whose content looks like a direct identifier,
@@ -228,13 +241,7 @@ def screen_identifiers(con: duckdb.DuckDBPyConnection, table_file: TableFile,
         if positional is None:
             continue  # not delivered: all null
         value = quote_ident(positional)
-        suspects = con.execute(
-            f"SELECT DISTINCT {value} AS v FROM {source} "
-            f"WHERE NOT regexp_full_match({value}, $plain) ORDER BY v",
-            {"plain": PLAIN_ID_FULL}).pl().get_column("v")
-        found = suspect_identifier_values(column, suspects, lambda value=value: con.execute(
-            f"SELECT count(DISTINCT {value}) FROM {source}").fetchone()[0])
-        for kind, values in found.items():
+        for kind, values in column_identifier_values(con, source, value, column).items():
             rows = con.execute(f"SELECT count(*) FROM {source} WHERE list_contains($values, "
                                f"{value})", {"values": values}).fetchone()[0]
             count = f"{rows} row looks" if rows == 1 else f"{rows} rows look"
