@@ -46,15 +46,17 @@ def raw_tables(
 ):
     batch_id = context.partition_key
     batch_dir = registry.batch_dir(batch_id)
-    batch = open_batch(batch_dir, dialect(registry.dialect))
-    refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
-    manifest = batch.manifest
-    # Keyed per registry; opted-out patients never reach raw (docs/privacy.md).
-    pseudonymizer, warning = batch_pseudonymizer(registry.pseudonymizer(),
-                                                 manifest.registry if manifest else None)
-    if warning:
-        context.log.warning(warning)
     with warehouse.get_connection() as con:
+        # The rows wait in temporary tables of this connection (never in the database file)
+        # until the whole batch is screened: a refused batch leaves nothing written.
+        batch = open_batch(batch_dir, dialect(registry.dialect), con)
+        refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
+        manifest = batch.manifest
+        # Keyed per registry; opted-out patients never reach raw (docs/privacy.md).
+        pseudonymizer, warning = batch_pseudonymizer(registry.pseudonymizer(),
+                                                     manifest.registry if manifest else None)
+        if warning:
+            context.log.warning(warning)
         ensure_ops_schema(con)
         con.execute("BEGIN TRANSACTION")
         rows, _ = load_keyed_batch(con, batch, pseudonymizer, read_opt_outs())

@@ -1,5 +1,6 @@
 """A batch folder: its files, its manifest, and every batch defect found while reading it
-(docs/data-dictionary.md). Nothing is written anywhere."""
+(docs/data-dictionary.md). The rows wait in temporary tables of a DuckDB connection (the
+loader's own, or an in-memory one): nothing is written to any database file."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.tables import KNOWN_CONTRACT_VERSIONS, TABLES, TABLES_BY_NAME
@@ -25,8 +25,12 @@ from pipelines.ingest.files import (
 )
 from pipelines.ingest.identifiers import screen_identifiers
 from pipelines.ingest.readers import FORMATS, TableFile, UnreadableFile, read_table_file
+from pipelines.settings import duckdb_memory_limit
+from pipelines.sql_quoting import quote_ident
 
 MANIFEST = "manifest.json"
+# Whitespace as Polars' strip_chars removes it (Unicode White_Space).
+WHITESPACE = " \t\n\r\x0b\x0c\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\x85\u1680"
 # Files a batch folder may hold besides tables: the manifest, and the synthetic generator's
 # answer key (`defects.csv`, which lists the defects it injected; never a table).
 NON_TABLE_FILES = (MANIFEST, "defects.csv")
@@ -45,6 +49,7 @@ class Manifest:
 class Batch:
     batch_dir: Path
     dialect: Dialect
+    connection: duckdb.DuckDBPyConnection  # holds every TableFile.source
     manifest: Manifest | None = None
     tables: dict[str, TableFile] = field(default_factory=dict)  # readable tables only
     defects: list[BatchDefect] = field(default_factory=list)
@@ -69,32 +74,39 @@ class Batch:
         return any(d.rule_id == "direct_identifier" for d in self.defects)
 
 
-def open_batch(batch_dir: Path, dialect: Dialect) -> Batch:
-    """Discover, read and screen every file of the batch; collect its batch defects."""
+def open_batch(batch_dir: Path, dialect: Dialect,
+               con: duckdb.DuckDBPyConnection | None = None) -> Batch:
+    """Discover, read and screen every file of the batch; collect its batch defects.
+
+    The rows go into temporary tables of `con` (the connection that will load them, so they
+    are never copied through Python), or of a new in-memory connection, bounded by the
+    pipeline's DuckDB memory limit (beyond it DuckDB spills to its temporary folder)."""
     batch_dir = Path(batch_dir)
-    batch = Batch(batch_dir, dialect)
+    if con is None:
+        con = duckdb.connect(":memory:", config={"memory_limit": duckdb_memory_limit()})
+    batch = Batch(batch_dir, dialect, con)
     files = _discover(batch_dir, batch.defects)
     batch.manifest = _read_manifest(batch_dir, batch.defects)
-    with duckdb.connect(":memory:") as reader:
-        for table_name, path in files.items():
-            try:
-                table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect, reader)
-            except FileTooLarge as exc:
-                batch.defects.append(BatchDefect("file_too_large", path.name, None, str(exc)))
-                continue
-            except UnsafeFile as exc:
-                batch.defects.append(BatchDefect("unsafe_file", path.name, None, str(exc)))
-                continue
-            except UnreadableFile as exc:
-                batch.defects.append(BatchDefect("unreadable_file", path.name, None, str(exc)))
-                continue
-            batch.tables[table_name] = table_file
-    for table_file in batch.tables.values():
+    for table_name, path in files.items():
+        try:
+            table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect, con)
+        except FileTooLarge as exc:
+            batch.defects.append(BatchDefect("file_too_large", path.name, None, str(exc)))
+            continue
+        except UnsafeFile as exc:
+            batch.defects.append(BatchDefect("unsafe_file", path.name, None, str(exc)))
+            continue
+        except UnreadableFile as exc:
+            batch.defects.append(BatchDefect("unreadable_file", path.name, None, str(exc)))
+            continue
+        batch.tables[table_name] = table_file
+    for table_name, table_file in batch.tables.items():
         batch.defects.extend(table_file.header.defects)
-        if table_file.frame is not None:
-            batch.defects.extend(screen_identifiers(table_file.frame, table_file.file))
+        if table_file.source is not None:
+            batch.defects.extend(screen_identifiers(con, table_file,
+                                                    TABLES_BY_NAME[table_name]))
     # A table whose header was refused has no rows to offer.
-    batch.tables = {n: tf for n, tf in batch.tables.items() if tf.frame is not None}
+    batch.tables = {n: tf for n, tf in batch.tables.items() if tf.source is not None}
     if batch.manifest is not None:
         _check_manifest_files(batch, files)
         batch.defects.extend(check_cutoff(batch))
@@ -230,21 +242,26 @@ def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], 
     found = []
     dated = 0
     for table_name, table_file in batch.tables.items():
-        if table_file.frame is None:
+        if table_file.source is None:
             continue
-        columns = [c.name for c in TABLES_BY_NAME[table_name].columns if c.type == "date"]
+        sources = table_file.column_sources(TABLES_BY_NAME[table_name])
+        columns = [(c.name, sources[c.name]) for c in TABLES_BY_NAME[table_name].columns
+                   if c.type == "date" and sources[c.name] is not None]
         if not columns:
             continue
-        parsed = [pl.col(c).str.strip_chars().str.to_date(batch.dialect.date_format,
-                                                           strict=False) for c in columns]
-        counts = table_file.frame.select(
-            [(d > cutoff).sum().alias(f"after:{c}") for d, c in zip(parsed, columns, strict=True)]
-            + [d.is_not_null().sum().alias(f"all:{c}") for d, c in zip(parsed, columns,
-                                                                      strict=True)]
-        ).row(0, named=True)
-        found += [(f"{table_name}.{c}", int(counts[f"after:{c}"])) for c in columns
-                  if counts[f"after:{c}"]]
-        dated += sum(int(counts[f"all:{c}"]) for c in columns)
+        # The dialect's format, on the value stripped of whitespace (as Polars' strip_chars
+        # does); the costly strip only where the value as delivered does not parse.
+        parsed = [f"CAST(coalesce(try_strptime({quote_ident(src)}, $fmt), try_strptime(trim("
+                  f"{quote_ident(src)}, $blanks), $fmt)) AS DATE)" for _, src in columns]
+        counts = batch.connection.execute(
+            f"SELECT {', '.join(f'count(*) FILTER (WHERE {d} > $cutoff)' for d in parsed)}, "
+            f"{', '.join(f'count({d})' for d in parsed)} FROM {quote_ident(table_file.source)}",
+            {"blanks": WHITESPACE, "fmt": batch.dialect.date_format, "cutoff": cutoff},
+        ).fetchone()
+        after, total = counts[:len(columns)], counts[len(columns):]
+        found += [(f"{table_name}.{name}", int(n)) for (name, _), n in
+                  zip(columns, after, strict=True) if n]
+        dated += sum(int(n) for n in total)
     return sorted(found, key=lambda item: (-item[1], item[0])), dated
 
 

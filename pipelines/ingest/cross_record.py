@@ -15,13 +15,14 @@ from pipelines.ingest.row_rules import record_key_sql
 PARTIAL = "$date_format, $month_format, $year_format"
 
 
-def _select(table_name: str, alias: str, column: str, rule_id: str, where: str) -> str:
+def _select(table_name: str, alias: str, column: str, rule_id: str, where: str,
+            join: str = "") -> str:
     return (
         f"SELECT '{rule_id}' AS rule_id, '{table_name}' AS table_name, {alias}._file AS file, "
         f"{alias}._row_number AS row_number, '{column}' AS column_name, "
         f"{record_key_sql(TABLES_BY_NAME[table_name], alias)} AS record_key, "
         f"oligo_text({alias}.patient_id) AS patient_id FROM loaded_{table_name} {alias} "
-        f"WHERE {where}"
+        f"{join} WHERE {where}"
     )
 
 
@@ -31,9 +32,11 @@ def _first_diagnosis(alias: str) -> str:
             f"oligo_text({alias}.patient_id))")
 
 
-def _patient(alias: str) -> str:
-    return (f"FROM loaded_patients pt WHERE oligo_text(pt.patient_id) = "
-            f"oligo_text({alias}.patient_id)")
+def _patient(alias: str, condition: str) -> str:
+    """A semi join (EXISTS, as a join: the rows are not looked up one by one) to the row's
+    loaded patient meeting `condition`."""
+    return (f"SEMI JOIN loaded_patients pt ON oligo_text(pt.patient_id) = "
+            f"oligo_text({alias}.patient_id) AND {condition}")
 
 
 # rule id -> statements (constant text; $-parameters bound from the dialect and $dead).
@@ -47,14 +50,13 @@ CHECKS: dict[str, tuple[str, ...]] = {
                 f"oligo_date(x.start_date, $date_format) < {_first_diagnosis('x')}"),
     ),
     "grade5_alive": (
-        _select("toxicities", "x", "grade", "grade5_alive",
-                f"oligo_int(x.grade) = 5 AND EXISTS (SELECT 1 {_patient('x')} "
-                "AND lower(trim(pt.vital_status)) <> $dead)"),
+        _select("toxicities", "x", "grade", "grade5_alive", "oligo_int(x.grade) = 5",
+                _patient("x", "lower(trim(pt.vital_status)) <> $dead")),
     ),
     "imaging_after_last_contact": (
-        _select("imaging", "x", "exam_date", "imaging_after_last_contact",
-                f"EXISTS (SELECT 1 {_patient('x')} AND oligo_date(x.exam_date, $date_format) "
-                "> oligo_date(pt.last_contact_date, $date_format))"),
+        _select("imaging", "x", "exam_date", "imaging_after_last_contact", "true",
+                _patient("x", "oligo_date(x.exam_date, $date_format) "
+                         "> oligo_date(pt.last_contact_date, $date_format)")),
     ),
     "last_contact_after_death": (
         _select("patients", "x", "last_contact_date", "last_contact_after_death",
@@ -62,12 +64,12 @@ CHECKS: dict[str, tuple[str, ...]] = {
                 "oligo_date(x.death_date, $date_format)"),
     ),
     "event_before_birth": (
-        _select("primary_tumors", "x", "diagnosis_date", "event_before_birth",
-                f"EXISTS (SELECT 1 {_patient('x')} AND year(oligo_date_latest("
-                f"x.diagnosis_date, {PARTIAL})) < oligo_int(pt.birth_year))"),
-        _select("metastases", "x", "detected_date", "event_before_birth",
-                f"EXISTS (SELECT 1 {_patient('x')} AND year(oligo_date_latest("
-                f"x.detected_date, {PARTIAL})) < oligo_int(pt.birth_year))"),
+        _select("primary_tumors", "x", "diagnosis_date", "event_before_birth", "true",
+                _patient("x", f"year(oligo_date_latest(x.diagnosis_date, {PARTIAL})) "
+                         "< oligo_int(pt.birth_year)")),
+        _select("metastases", "x", "detected_date", "event_before_birth", "true",
+                _patient("x", f"year(oligo_date_latest(x.detected_date, {PARTIAL})) "
+                         "< oligo_int(pt.birth_year)")),
     ),
 }
 EXTRA_PARAMETERS = {"dead": "dead"}  # the vital_status code meaning dead (contract VITAL)

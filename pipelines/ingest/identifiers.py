@@ -8,20 +8,28 @@ every check. Screening is by column name (columns outside the contract) and by c
 A hit is a batch defect naming the file, the column and what it looks like, with a row count;
 the values themselves are never copied anywhere.
 
-Content is screened on each column's distinct values: vectorised Polars pre-filters first,
-then the checksum, phone and name checks in Python on the few values that pass them.
+Content is screened on each column's distinct values: DuckDB sets aside the registry-style
+ids and codes (`PLAIN_ID`, most of an id column) where the rows are, vectorised Polars
+pre-filters the other distinct values, then the checksum, phone and name checks run in Python
+on the few values that pass them.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+import duckdb
 import polars as pl
 
-from pipelines.contract.tables import TABLES
+from pipelines.contract.tables import TABLES, Table
 from pipelines.ingest import identifier_numbers as numbers
 from pipelines.ingest.defects import BatchDefect
 from pipelines.ingest.person_names import NAME_CANDIDATE, looks_like_person_name
+from pipelines.sql_quoting import quote_ident
+
+if TYPE_CHECKING:
+    from pipelines.ingest.readers import TableFile
 
 # Column-name tokens (split on non-alphanumerics) that announce a direct identifier.
 IDENTIFIER_NAME_TOKENS: dict[str, tuple[str, ...]] = {
@@ -125,6 +133,8 @@ WEAK_PASS_SHARE = 0.5
 # most eight digits, an optional short suffix. None of the kinds above has this shape, so
 # these values (most of an id column) skip the other patterns.
 PLAIN_ID = r"^[A-Za-z]{1,6}[0-9]{1,8}(?:[-_][A-Za-z]{1,3}[0-9]{0,3})?$"
+# The same shape for DuckDB (RE2, whole value): ASCII classes only, so both engines agree.
+PLAIN_ID_FULL = PLAIN_ID.removeprefix("^").removesuffix("$")
 
 
 def _content_patterns(column: str) -> dict[str, str]:
@@ -140,15 +150,18 @@ def _content_patterns(column: str) -> dict[str, str]:
     return patterns
 
 
-def _weak_numbers(column: str, values: list[str], distinct: pl.Series) -> dict[str, list[str]]:
-    """Weakly checked numbers, weighed against the column's shape (see NUMERIC_COLUMN_SHARE)."""
+def _weak_numbers(column: str, values: list[str], suspects: pl.Series,
+                  n_distinct: int) -> dict[str, list[str]]:
+    """Weakly checked numbers, weighed against the column's shape (see NUMERIC_COLUMN_SHARE).
+    `suspects` are the distinct values that are not PLAIN_ID (which always starts with a
+    letter, so never counts as a digit string), `n_distinct` all distinct values."""
     found: dict[str, list[str]] = {}
     hits = {v: numbers.weak_number_kinds(v) for v in values
             if not (column == "center_id" and numbers.is_organisation_number(v))}
     for length in (9, 10):
-        same_length = distinct.str.replace_all(r"[ .\-/]", "").str.contains(
+        same_length = suspects.str.replace_all(r"[ .\-/]", "").str.contains(
             f"^[0-9]{{{length}}}$").sum()
-        share = same_length / max(distinct.len(), 1)
+        share = same_length / max(n_distinct, 1)
         passing = [v for v, kinds in hits.items() if kinds
                    and len(re.sub(r"[ .\-/]", "", v.strip())) == length]
         if not passing:
@@ -164,12 +177,19 @@ def _weak_numbers(column: str, values: list[str], distinct: pl.Series) -> dict[s
 def identifier_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:
     """Kind -> the distinct values of one column that look like it."""
     suspects = distinct.filter(~distinct.str.contains(PLAIN_ID))
+    return suspect_identifier_values(column, suspects, lambda: distinct.len())
+
+
+def suspect_identifier_values(column: str, suspects: pl.Series,
+                              n_distinct) -> dict[str, list[str]]:
+    """`identifier_values` on the distinct values that are not PLAIN_ID; `n_distinct()`
+    counts all distinct values (asked only when a weakly checked number is a candidate)."""
     if suspects.is_empty():
         return {}
     found = _suspect_values(column, suspects)
     candidates = suspects.filter(suspects.str.contains(numbers.NUMBER_CANDIDATE)).to_list()
     if candidates:
-        for kind, values in _weak_numbers(column, candidates, distinct).items():
+        for kind, values in _weak_numbers(column, candidates, suspects, n_distinct()).items():
             found.setdefault(kind, []).extend(values)
     return {kind: sorted(set(values)) for kind, values in found.items() if values}
 
@@ -195,20 +215,36 @@ def _suspect_values(column: str, distinct: pl.Series) -> dict[str, list[str]]:
     return found
 
 
-def screen_identifiers(frame: pl.DataFrame, file: str) -> list[BatchDefect]:
+def column_identifier_values(con: duckdb.DuckDBPyConnection, source: str,
+                             column_sql: str, column: str) -> dict[str, list[str]]:
+    """`identifier_values` of one column of a DuckDB table, read where the rows are: only the
+    distinct values that are not PLAIN_ID leave DuckDB. `source` and `column_sql` are quoted
+    identifiers; `column` is the contract column whose kind selects the patterns."""
+    suspects = con.execute(
+        f"SELECT DISTINCT {column_sql} AS v FROM {source} "
+        f"WHERE NOT regexp_full_match({column_sql}, $plain) ORDER BY v",
+        {"plain": PLAIN_ID_FULL}).pl().get_column("v")
+    return suspect_identifier_values(column, suspects, lambda: con.execute(
+        f"SELECT count(DISTINCT {column_sql}) FROM {source}").fetchone()[0])
+
+
+def screen_identifiers(con: duckdb.DuckDBPyConnection, table_file: TableFile,
+                       table: Table) -> list[BatchDefect]:
     """Batch defects for every (column, kind) whose content looks like a direct identifier,
-    each with the number of rows concerned (never the values)."""
-    if frame.height == 0:
+    each with the number of rows concerned (never the values). Reads the file's rows in the
+    temporary table `table_file.source` of `con`, one column at a time."""
+    if table_file.rows == 0:
         return []
+    source = quote_ident(table_file.source)
     defects = []
-    for column in (c for c in frame.columns if not c.startswith("_")):
-        series = frame.get_column(column)
-        if series.dtype != pl.String:
-            series = series.cast(pl.String)
-        distinct = series.drop_nulls().unique()
-        for kind, values in identifier_values(column, distinct).items():
-            rows = int(series.is_in(values).sum())
+    for column, positional in table_file.column_sources(table).items():
+        if positional is None:
+            continue  # not delivered: all null
+        value = quote_ident(positional)
+        for kind, values in column_identifier_values(con, source, value, column).items():
+            rows = con.execute(f"SELECT count(*) FROM {source} WHERE list_contains($values, "
+                               f"{value})", {"values": values}).fetchone()[0]
             count = f"{rows} row looks" if rows == 1 else f"{rows} rows look"
-            defects.append(BatchDefect("direct_identifier", file, column,
+            defects.append(BatchDefect("direct_identifier", table_file.file, column,
                                        f"{count} like {kind}"))
     return defects

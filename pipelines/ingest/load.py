@@ -5,102 +5,208 @@ validator, which writes only to an in-memory database)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import duckdb
-import polars as pl
 
 from pipelines.contract.tables import TABLES_BY_NAME, Table
 from pipelines.ingest.batch import Batch
 from pipelines.ingest.defects import BatchDefect, BatchRefused
 from pipelines.ingest.opt_outs import purge_opted_out_history
 from pipelines.ingest.pseudonym import Pseudonymizer, hmac_sql, id_columns
+from pipelines.ingest.readers import TableFile
 from pipelines.sql_quoting import quote_ident
 
 RAW_SCHEMA = "raw"
 METADATA_COLUMNS = ("_file", "_row_number")
 
 
-def empty_raw_frame(table: Table) -> pl.DataFrame:
-    schema = {c.name: pl.String for c in table.columns} | {"_file": pl.String,
-                                                           "_row_number": pl.Int64}
-    return pl.DataFrame(schema=schema)
+def _empty_select(table: Table) -> str:
+    """The shape of a table the batch has no file for: no rows."""
+    items = [f"CAST(NULL AS VARCHAR) AS {quote_ident(c.name)}" for c in table.columns]
+    items += ["CAST($load_file AS VARCHAR) AS _file", "CAST(NULL AS BIGINT) AS _row_number"]
+    return f"SELECT {', '.join(items)} WHERE false"
 
 
 def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str,
                    pseudonymizer: Pseudonymizer | None = None,
-                   opt_outs: list[str] | None = None) -> int:
+                   opt_outs: list[str] | None = None,
+                   shared_maps: dict[str, str] | None = None) -> int:
     """Replace `raw.<table_name>` with the batch's rows (an empty table when the batch has no
     file for it); returns the number of rows read. Refuses a batch holding identifiers.
 
     Rows whose keyed `patient_id` is in `opt_outs` (pseudonyms, docs/privacy.md) never reach
-    `raw`; their patients are added to the temporary table `oligo_opted_out`."""
+    `raw`; their patients are added to the temporary table `oligo_opted_out`. `shared_maps`
+    (namespace -> temporary key map, from `shared_key_maps`) key ids the batch repeats across
+    tables once for the whole batch.
+
+    When `con` is the batch's own connection the rows go from its temporary table into `raw`
+    in one statement (and the temporary table is dropped); otherwise they stream over in
+    Arrow record batches."""
     identifiers = [d for d in batch.defects if d.rule_id == "direct_identifier"]
     if identifiers:
         raise BatchRefused(identifiers)
     table = TABLES_BY_NAME[table_name]
     table_file = batch.tables.get(table_name)
-    frame = table_file.frame if table_file is not None else empty_raw_frame(table)
-    view = f"oligo_frame_{uuid.uuid4().hex[:12]}"
-    select, params = _raw_select(table, view, pseudonymizer)
-    params |= {
-        "load_batch_id": batch.batch_id,
-        "load_file_sha256": table_file.sha256 if table_file is not None else None,
-        "load_loaded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-    }
+    source = _empty_select(table) if table_file is None else table_file.contract_select(table)
+    params: dict[str, object] = {"load_file": table_file.file if table_file else None}
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     target = f"{RAW_SCHEMA}.{quote_ident(table_name)}"
-    con.register(view, frame.to_arrow())
+    copied = None
+    if batch.connection is not con:
+        # Another database: the rows stream over in Arrow record batches, once.
+        copied = f"oligo_rows_{uuid.uuid4().hex[:12]}"
+        stream = batch.connection.execute(source, params).fetch_record_batch(STREAM_ROWS)
+        con.register(copied + "_stream", stream)
+        try:
+            con.execute(f"CREATE TEMP TABLE {quote_ident(copied)} AS "
+                        f"SELECT * FROM {quote_ident(copied + '_stream')}")
+        finally:
+            con.unregister(copied + "_stream")
+        source, params = f"SELECT * FROM {quote_ident(copied)}", {}
     try:
-        if opt_outs and pseudonymizer is not None:
-            _load_without_opt_outs(con, target, select, params, list(opt_outs))
-        else:
-            con.execute(f"CREATE OR REPLACE TABLE {target} AS {select}", params)
+        _load(con, table, target, source, params, table_file, batch.batch_id, pseudonymizer,
+              opt_outs or [], shared_maps or {})
     finally:
-        con.unregister(view)
-    return frame.height
+        if copied is not None:
+            con.execute(f"DROP TABLE IF EXISTS {quote_ident(copied)}")
+    if copied is None and table_file is not None:  # loaded: its temporary table is released
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(table_file.source)}")
+    return 0 if table_file is None else table_file.rows
 
 
-def _load_without_opt_outs(con: duckdb.DuckDBPyConnection, target: str, select: str,
-                           params: dict[str, object], opt_outs: list[str]) -> None:
-    """Key once into a temporary table, note the opted-out patients, keep the others."""
-    opted_out = "coalesce(list_contains($opt_outs, patient_id), false)"
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS oligo_opted_out (patient_id VARCHAR)")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE oligo_keyed AS {select}", params)
-    con.execute(f"INSERT INTO oligo_opted_out SELECT DISTINCT patient_id FROM oligo_keyed "
-                f"WHERE {opted_out}", {"opt_outs": opt_outs})
-    con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM oligo_keyed "
-                f"WHERE NOT {opted_out}", {"opt_outs": opt_outs})
-    con.execute("DROP TABLE oligo_keyed")
+STREAM_ROWS = 100_000  # rows per Arrow record batch between two connections
 
 
-def _raw_select(table: Table, view: str,
-                pseudonymizer: Pseudonymizer | None) -> tuple[str, dict[str, object]]:
+def _load(con: duckdb.DuckDBPyConnection, table: Table, target: str, source: str,
+          params: dict[str, object], table_file: TableFile | None, batch_id: str,
+          pseudonymizer: Pseudonymizer | None, opt_outs: list[str],
+          shared_maps: dict[str, str]) -> None:
+    """One CREATE TABLE ... AS from the rows (`source`, a SELECT), ids keyed; before it, the
+    key maps of the id columns that repeat (see `_key_maps`): each distinct id is keyed once."""
+    rows = "oligo_rows"
+    params = params | {
+        "load_batch_id": batch_id,
+        "load_file_sha256": table_file.sha256 if table_file is not None else None,
+        "load_loaded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "opt_outs": list(opt_outs),
+    }
+    if pseudonymizer is not None:
+        params |= {"inner_pad": pseudonymizer.inner_pad, "outer_pad": pseudonymizer.outer_pad}
+    map_tables: dict[str, str] = {}
+    own: list[str] = []
+    try:
+        for column, namespace in _key_maps(table, pseudonymizer, bool(opt_outs)).items():
+            if namespace in shared_maps:
+                map_tables[column] = shared_maps[namespace]
+                continue
+            map_tables[column] = f"oligo_keys_{uuid.uuid4().hex[:12]}"
+            own.append(map_tables[column])
+            value = quote_ident(column)
+            _execute(con, f"CREATE TEMP TABLE {quote_ident(map_tables[column])} AS "
+                          f"WITH {rows} AS ({source}) SELECT v, {hmac_sql('v', 'ns')} AS k "
+                          f"FROM (SELECT DISTINCT trim({value}) AS v FROM {rows} "
+                          f"WHERE nullif(trim({value}), '') IS NOT NULL)",
+                     params | {"ns": pseudonymizer.message_prefix(namespace)})
+        select, select_params = _keyed_select(table, rows, pseudonymizer, map_tables)
+        statement = f"WITH {rows} AS ({source}) {select}"
+        if opt_outs and pseudonymizer is not None:
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS oligo_opted_out (patient_id VARCHAR)")
+            _execute(con, f"INSERT INTO oligo_opted_out SELECT DISTINCT k FROM "
+                          f"{quote_ident(map_tables['patient_id'])} "
+                          "WHERE list_contains($opt_outs, k)", params)
+            statement = (f"SELECT * FROM ({statement}) WHERE NOT coalesce(list_contains("
+                         "$opt_outs, patient_id), false)")
+        _execute(con, f"CREATE OR REPLACE TABLE {target} AS {statement}",
+                 params | select_params)
+    finally:
+        for name in own:
+            con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
+
+
+def shared_key_maps(con: duckdb.DuckDBPyConnection, batch: Batch,
+                    pseudonymizer: Pseudonymizer | None, with_opt_outs: bool) -> dict[str, str]:
+    """Namespace -> temporary table (v: trimmed source id, k: its key) for every namespace
+    that several mapped columns of the batch use (`patient_id` above all): each distinct id
+    is keyed once per batch, not once per table. Only for a batch read into `con` itself."""
+    if pseudonymizer is None or batch.connection is not con:
+        return {}
+    by_namespace: dict[str, list[tuple[str, str]]] = {}
+    for name, table_file in batch.tables.items():
+        table = TABLES_BY_NAME[name]
+        sources = table_file.column_sources(table)
+        for column, namespace in _key_maps(table, pseudonymizer, with_opt_outs).items():
+            if sources[column] is not None:
+                by_namespace.setdefault(namespace, []).append((table_file.source,
+                                                               sources[column]))
+    maps = {}
+    for namespace, columns in by_namespace.items():
+        if len(columns) < 2:
+            continue
+        maps[namespace] = f"oligo_keys_{uuid.uuid4().hex[:12]}"
+        values = " UNION ALL ".join(f"SELECT trim({quote_ident(c)}) AS v FROM {quote_ident(t)}"
+                                    for t, c in columns)
+        _execute(con, f"CREATE TEMP TABLE {quote_ident(maps[namespace])} AS "
+                      f"SELECT v, {hmac_sql('v', 'ns')} AS k FROM (SELECT DISTINCT v FROM "
+                      f"({values}) WHERE nullif(v, '') IS NOT NULL)",
+                 {"inner_pad": pseudonymizer.inner_pad, "outer_pad": pseudonymizer.outer_pad,
+                  "ns": pseudonymizer.message_prefix(namespace)})
+    return maps
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
+    """DuckDB refuses unused named parameters: only those the statement names."""
+    con.execute(sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)})
+
+
+def _key_maps(table: Table, pseudonymizer: Pseudonymizer | None,
+              with_opt_outs: bool) -> dict[str, str]:
+    """Id columns keyed through a map of their distinct values (column -> namespace): every
+    id column but the table's single key, whose values are distinct anyway. With opt-outs,
+    `patient_id` always (the map lists the batch's keyed patients)."""
+    if pseudonymizer is None:
+        return {}
+    ids = id_columns(table)
+    single_key = table.key[0] if len(table.key) == 1 else None
+    return {c: ns for c, ns in ids.items()
+            if c != single_key or (with_opt_outs and c == "patient_id")}
+
+
+def _keyed_select(table: Table, rows: str, pseudonymizer: Pseudonymizer | None,
+                  map_tables: dict[str, str]) -> tuple[str, dict[str, object]]:
+    """The raw table's SELECT: ids keyed, through a map (LEFT JOIN) or inline; blanks NULL."""
     ids = id_columns(table) if pseudonymizer is not None else {}
     params: dict[str, object] = {}
-    if ids:
-        params = {"inner_pad": pseudonymizer.inner_pad, "outer_pad": pseudonymizer.outer_pad}
     items = []
+    joins = []
     for column in table.columns:
         name = quote_ident(column.name)
+        value = f"r.{name}"
         if column.name not in ids:
-            items.append(name)
+            items.append(value)
             continue
-        ns_param = f"ns_{column.name}"
-        params[ns_param] = pseudonymizer.message_prefix(ids[column.name])
-        keyed = hmac_sql(name, ns_param)
+        if column.name in map_tables:
+            alias = f"k{len(joins)}"
+            joins.append(f"LEFT JOIN {quote_ident(map_tables[column.name])} {alias} "
+                         f"ON {alias}.v = trim({value})")
+            keyed = f"{alias}.k"
+        else:
+            ns_param = f"ns_{column.name}"
+            params[ns_param] = pseudonymizer.message_prefix(ids[column.name])
+            keyed = hmac_sql(value, ns_param)
         literals = column.references.literals if column.references else ()
         if literals:
             # `primary` and `regional_nodes` are not ids: they stay as delivered.
             params[f"literals_{column.name}"] = list(literals)
-            keyed = (f"CASE WHEN list_contains($literals_{column.name}, lower(trim({name}))) "
-                     f"THEN {name} ELSE {keyed} END")
+            keyed = (f"CASE WHEN list_contains($literals_{column.name}, lower(trim({value}))) "
+                     f"THEN {value} ELSE {keyed} END")
         items.append(f"{keyed} AS {name}")
-    items += [quote_ident(c) for c in METADATA_COLUMNS]
+    items += [f"r.{quote_ident(c)}" for c in METADATA_COLUMNS]
     # Load metadata on every row: which batch, which exact file (sha256), when.
     items += ["$load_batch_id::VARCHAR AS _batch_id", "$load_file_sha256::VARCHAR AS _file_sha256",
               "$load_loaded_at::TIMESTAMP AS _loaded_at"]
-    return f"SELECT {', '.join(items)} FROM {quote_ident(view)}", params
+    return f"SELECT {', '.join(items)} FROM {rows} r {' '.join(joins)}", params
 
 
 def load_raw_tables(con: duckdb.DuckDBPyConnection, batch: Batch,
@@ -117,8 +223,13 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
     Returns rows read per table and the patients excluded."""
     con.execute("DROP TABLE IF EXISTS oligo_opted_out")
     purge_opted_out_history(con, opt_outs)
-    rows = {name: load_raw_table(con, batch, name, pseudonymizer, opt_outs)
-            for name in TABLES_BY_NAME}
+    shared = shared_key_maps(con, batch, pseudonymizer, bool(opt_outs))
+    try:
+        rows = {name: load_raw_table(con, batch, name, pseudonymizer, opt_outs, shared)
+                for name in TABLES_BY_NAME}
+    finally:
+        for map_table in shared.values():
+            con.execute(f"DROP TABLE IF EXISTS {quote_ident(map_table)}")
     excluded = con.execute(
         "SELECT count(DISTINCT patient_id) FROM oligo_opted_out").fetchone()[0] if opt_outs \
         and _has_temp_table(con, "oligo_opted_out") else 0

@@ -82,12 +82,16 @@ def find_row_defects(
     for table in TABLES:
         sql, st = table_defects_sql(table)
         _insert_quarantine(con, sql, st.params | params)
+    # Parents first, so a grandchild sees its parent's cascade; a parent without quarantined
+    # rows cascades nothing, so its statement is skipped.
+    quarantined = _quarantined_tables(con)
     for child in parent_first_order():
         for column in child.columns:
             ref = column.references
-            if ref is not None and ref.table != child.name:
+            if ref is not None and ref.table != child.name and ref.table in quarantined:
                 sql, st = cascade_sql(child, column)
                 _insert_quarantine(con, sql, st.params | params)
+                quarantined = _quarantined_tables(con)
     _create_loaded_views(con)
     for rule_id in CROSS_RECORD_RULES:
         for sql in CHECKS[rule_id]:
@@ -106,6 +110,11 @@ def _insert_quarantine(con: duckdb.DuckDBPyConnection, sql: str,
     full = (f"INSERT INTO ingest.quarantine {_ADD_RULE_COLUMNS} FROM ({sql}) d "
             "JOIN contract.rules r USING (rule_id)")
     con.execute(full, used_parameters(full, params))
+
+
+def _quarantined_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {name for (name,) in con.execute(
+        "SELECT DISTINCT table_name FROM ingest.quarantine").fetchall()}
 
 
 def _create_loaded_views(con: duckdb.DuckDBPyConnection) -> None:

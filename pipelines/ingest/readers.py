@@ -1,15 +1,18 @@
-"""Reading one table file of a batch as text, whatever its format.
+"""Reading one table file of a batch as text, whatever its format, into a temporary table of
+a DuckDB connection (a CSV goes straight from DuckDB's reader into it: no copy in Python).
 
-Every table comes out with the contract's columns (in contract order, absent optional ones as
-nulls), all text, plus `_file` and `_row_number`: the CSV line number with the header as line
-1 (first data row 2; a quoted field spanning lines shifts later numbers), the XLSX sheet row
-likewise, or the Parquet 0-based row index (docs/data-dictionary.md).
+The temporary table holds the file's columns by position (`oligo_c0`, `oligo_c1`, ...), all
+text, in file order; `TableFile.contract_select` gives them the contract's names (in contract
+order, absent optional ones as nulls) plus `_file` and `_row_number`: the CSV line number with
+the header as line 1 (first data row 2; a quoted field spanning lines shifts later numbers),
+the XLSX sheet row likewise, or the Parquet 0-based row index (docs/data-dictionary.md).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,7 @@ from pipelines.ingest.files import (
     open_regular,
 )
 from pipelines.ingest.header import HeaderMapping, map_header
+from pipelines.sql_quoting import quote_ident
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 FIRST_DATA_LINE = {".csv": 2, ".xlsx": 2, ".parquet": 0}
@@ -49,11 +53,32 @@ class TableFile:
     file: str
     sha256: str
     header: HeaderMapping
-    frame: pl.DataFrame | None  # None when the header was refused
+    source: str | None  # the temporary table of the rows; None when the header was refused
+    rows: int
+    first_row_number: int
 
-    @property
-    def rows(self) -> int:
-        return 0 if self.frame is None else self.frame.height
+    def column_sources(self, table: Table) -> dict[str, str | None]:
+        """Contract column -> its positional column in `source` (None: not delivered)."""
+        position = {name: positional_name(i) for i, name in enumerate(self.header.columns)}
+        return {c.name: position.get(c.name) for c in table.columns}
+
+    def contract_select(self, table: Table) -> str:
+        """SELECT of the rows with contract names, `_file` (bound as `$load_file`) and
+        `_row_number`. Only names from the contract are interpolated."""
+        items = [f"{quote_ident(src)} AS {quote_ident(name)}" if src is not None
+                 else f"CAST(NULL AS VARCHAR) AS {quote_ident(name)}"
+                 for name, src in self.column_sources(table).items()]
+        items += ["CAST($load_file AS VARCHAR) AS _file",
+                  f"CAST(rowid + {int(self.first_row_number)} AS BIGINT) AS _row_number"]
+        return f"SELECT {', '.join(items)} FROM {quote_ident(self.source)}"
+
+
+def positional_name(i: int) -> str:
+    return f"oligo_c{i}"
+
+
+def source_table_name(table_name: str) -> str:
+    return f"oligo_source_{table_name}"
 
 
 def file_sha256(path: Path) -> str:
@@ -65,26 +90,24 @@ def file_sha256(path: Path) -> str:
 
 
 def read_table_file(path: Path, table: Table, dialect: Dialect,
-                    reader: duckdb.DuckDBPyConnection | None = None) -> TableFile:
-    """Read `path` as text with the dialect; raises UnreadableFile. `reader` is an in-memory
-    DuckDB connection to reuse for CSV files (one is opened when absent).
+                    con: duckdb.DuckDBPyConnection) -> TableFile:
+    """Read `path` as text with the dialect into the temporary table
+    `oligo_source_<table>` of `con` (dropped again when the header is refused); raises
+    UnreadableFile.
 
     Only a regular file under the size cap is opened (files.py); an XLSX is refused before
     parsing when it expands beyond its cap."""
     suffix = path.suffix.lower()
+    target = source_table_name(table.name)
     try:
         open_regular(path, max_file_bytes(suffix)).close()
         if suffix == ".csv":
-            if reader is None:
-                with duckdb.connect() as own:
-                    names, raw = _read_csv(path, dialect, own)
-            else:
-                names, raw = _read_csv(path, dialect, reader)
+            names = _read_csv(path, dialect, con, target)
         elif suffix == ".parquet":
-            names, raw = _read_parquet(path, dialect)
+            names = _store_frame(con, target, _read_parquet(path, dialect))
         elif suffix == ".xlsx":
             check_xlsx_expansion(path)
-            names, raw = _read_xlsx(path, dialect)
+            names = _store_frame(con, target, _read_xlsx(path, dialect))
         else:
             raise UnreadableFile(f"unsupported format {suffix}")
     except (UnreadableFile, UnsafeFile):
@@ -94,28 +117,32 @@ def read_table_file(path: Path, table: Table, dialect: Dialect,
     except Exception as exc:  # any reader failure, without its message (see UnreadableFile)
         raise UnreadableFile(type(exc).__name__) from None
     header = map_header(names, table, dialect, path.name)
-    frame = None
-    if header.ok:
-        frame = _to_contract_frame(raw, header.columns, table, path.name, FIRST_DATA_LINE[suffix])
-    return TableFile(table.name, path.name, file_sha256(path), header, frame)
+    if not header.ok:
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(target)}")
+        return TableFile(table.name, path.name, file_sha256(path), header, None, 0,
+                         FIRST_DATA_LINE[suffix])
+    rows = con.execute(f"SELECT count(*) FROM {quote_ident(target)}").fetchone()[0]
+    return TableFile(table.name, path.name, file_sha256(path), header, target, rows,
+                     FIRST_DATA_LINE[suffix])
 
 
-def _to_contract_frame(raw: pl.DataFrame, names: tuple[str, ...], table: Table, file: str,
-                       first_row_number: int) -> pl.DataFrame:
-    positional = raw.rename(dict(zip(raw.columns, names, strict=True)))
-    return positional.select(
-        *[
-            pl.col(c.name).cast(pl.String) if c.name in names
-            else pl.lit(None, dtype=pl.String).alias(c.name)
-            for c in table.columns
-        ],
-        pl.lit(file).alias("_file"),
-        (pl.int_range(pl.len(), dtype=pl.Int64) + first_row_number).alias("_row_number"),
-    )
+def _store_frame(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame) -> list[str]:
+    """A (small: Parquet, XLSX) text frame into the temporary table; its column names."""
+    names = frame.columns
+    positional = frame.select(pl.col(c).cast(pl.String).alias(positional_name(i))
+                              for i, c in enumerate(names))
+    view = f"oligo_frame_{uuid.uuid4().hex[:12]}"
+    con.register(view, positional.to_arrow())
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS "
+                    f"SELECT * FROM {quote_ident(view)}")
+    finally:
+        con.unregister(view)
+    return names
 
 
-def _read_csv(path: Path, dialect: Dialect,
-              con: duckdb.DuckDBPyConnection) -> tuple[list[str], pl.DataFrame]:
+def _read_csv(path: Path, dialect: Dialect, con: duckdb.DuckDBPyConnection,
+              target: str) -> list[str]:
     codec = python_codec(dialect.encoding)
     with open_regular(path) as f:
         first = f.readline(MAX_HEADER_BYTES)
@@ -123,7 +150,7 @@ def _read_csv(path: Path, dialect: Dialect,
                             delimiter=dialect.delimiter), [])
     if not names:
         raise UnreadableFile("empty file")
-    positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    positional = {positional_name(i): "VARCHAR" for i in range(len(names))}
     with utf8_copy(path, dialect.encoding, opener=open_regular) as utf8_path:
         query = ("SELECT {select} FROM read_csv($path, delim = $delim, quote = '\"', "
                  "escape = '\"', "
@@ -131,11 +158,13 @@ def _read_csv(path: Path, dialect: Dialect,
                  "{extra})")
         params = {"path": str(utf8_path), "delim": dialect.delimiter, "columns": positional}
         try:
-            frame = con.execute(query.format(select="*", extra=""), params).pl()
+            # Straight into a temporary table, in file order (its rowid numbers the rows).
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS "
+                        + query.format(select="*", extra=""), params)
         except duckdb.Error:
             raise UnreadableFile(_locate_csv_error(con, query, params, path, utf8_path,
                                                    names)) from None
-    return names, frame
+    return names
 
 
 def _locate_csv_error(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path,
@@ -162,25 +191,26 @@ def _locate_csv_error(con: duckdb.DuckDBPyConnection, query: str, params: dict, 
     if utf8_path != path:  # converted copy: give the offset of the line in the original
         with open_regular(path) as original:
             byte_position = line_start_offset(original, int(line))
-    where = f"column {names[int(column[1:])]}" if column and column[1:].isdigit() \
-        and int(column[1:]) < len(names) else "the row"
+    index = column.removeprefix(positional_name(0)[:-1]) if column else ""
+    where = f"column {names[int(index)]}" if index.isdigit() and int(index) < len(names) \
+        else "the row"
     return (f"line {line}, byte offset {byte_position}: {str(error_type).lower()} "
             f"({where})")
 
 
-def _read_parquet(path: Path, dialect: Dialect) -> tuple[list[str], pl.DataFrame]:
+def _read_parquet(path: Path, dialect: Dialect) -> pl.DataFrame:
     with open_regular(path) as handle:
         frame = pl.read_parquet(handle)
-    return frame.columns, frame.select(_as_dialect_text(frame, dialect))
+    return frame.select(_as_dialect_text(frame, dialect))
 
 
-def _read_xlsx(path: Path, dialect: Dialect) -> tuple[list[str], pl.DataFrame]:
+def _read_xlsx(path: Path, dialect: Dialect) -> pl.DataFrame:
     with open_regular(path) as handle:
         frame = pl.read_excel(handle.read(), engine="calamine", sheet_id=1,
                               infer_schema_length=0)
     # Date cells come out as "YYYY-MM-DD 00:00:00": write them as the dialect would.
     midnight = r"^\d{4}-\d{2}-\d{2} 00:00:00$"
-    return frame.columns, frame.select(
+    return frame.select(
         pl.when(pl.col(c).str.contains(midnight))
         .then(pl.col(c).str.slice(0, 10).str.to_date("%Y-%m-%d")
               .dt.strftime(dialect.date_format))

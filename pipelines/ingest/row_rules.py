@@ -104,29 +104,34 @@ def value_conditions(table: Table, column: Column, st: Statement) -> list[tuple[
     return out
 
 
-def _reference_match(column: Column, st: Statement) -> tuple[str, str]:
-    """(condition that the value is a reference, EXISTS body of a matching parent row)."""
+def reference_join(column: Column, alias: str, value: str) -> str:
+    """LEFT JOIN of the parent's keys (one row per key; with the key's patients when the
+    reference must stay within the patient) on `value`, the trimmed reference: a miss is an
+    orphan."""
     ref = column.references
-    v = col("r", column.name)
-    is_reference = _present(v)
-    if ref.literals:
-        is_reference += f" AND NOT list_contains({st.bind(list(ref.literals))}, lower(trim({v})))"
-    match = (f"FROM {raw_table(ref.table)} p WHERE oligo_text({col('p', ref.key_column)}) = "
-             f"oligo_text({v})")
-    return is_reference, match
+    key = f"oligo_text({col('p', ref.key_column)})"
+    patients = ", list(DISTINCT oligo_text(p.patient_id)) AS patients" \
+        if ref.same_patient else ""
+    return (f"LEFT JOIN (SELECT {key} AS k{patients} FROM {raw_table(ref.table)} p "
+            f"WHERE {key} IS NOT NULL GROUP BY 1) {alias} ON {alias}.k = {value}")
 
 
-def reference_conditions(column: Column, st: Statement) -> list[tuple[str, str]]:
+def reference_conditions(column: Column, alias: str, value: str, patient: str,
+                         st: Statement) -> list[tuple[str, str]]:
+    """(rule_id, condition) on the row's trimmed reference `value` and patient `patient`
+    and its `reference_join` under `alias`."""
     if column.references is None:
         return []
-    is_reference, match = _reference_match(column, st)
-    out = [("orphan_reference", f"{is_reference} AND NOT EXISTS (SELECT 1 {match})")]
+    is_reference = f"{value} IS NOT NULL"
+    if column.references.literals:
+        literals = st.bind(list(column.references.literals))
+        is_reference += f" AND NOT list_contains({literals}, lower({value}))"
+    out = [("orphan_reference", f"{is_reference} AND {alias}.k IS NULL")]
     if column.references.same_patient:
         out.append((
             "reference_other_patient",
-            f"{is_reference} AND oligo_text(r.patient_id) IS NOT NULL "
-            f"AND EXISTS (SELECT 1 {match}) AND NOT EXISTS (SELECT 1 {match} AND "
-            "oligo_text(p.patient_id) = oligo_text(r.patient_id))",
+            f"{is_reference} AND {patient} IS NOT NULL AND {alias}.k IS NOT NULL "
+            f"AND NOT list_contains({alias}.patients, {patient})",
         ))
     return out
 
@@ -140,25 +145,67 @@ def _select(table: Table, column_name: str, rule_id: str, condition: str, st: St
 
 
 def table_defects_sql(table: Table) -> tuple[str, Statement]:
-    """One statement selecting every row-local and relational defect of a table."""
+    """One statement selecting every row-local and relational defect of a table, in one pass
+    over it: each (column, rule) condition sets one bit of the row's mask; the rows with a
+    bit set become one defect row per bit."""
     st = Statement()
-    parts = []
+    # (column, rule_id, condition): on the row alone (evaluated on the scan itself, where
+    # DuckDB works on each compressed column's distinct values), then on the joins.
+    local: list[tuple[str, str, str]] = []
+    joined: list[tuple[str, str, str]] = []
+    joins = []
+    trimmed = {"patient_id": "r.oligo_t_patient_id"} if "patient_id" in table.column_names else {}
     for column in table.columns:
-        for rule_id, condition in value_conditions(table, column, st) + \
-                reference_conditions(column, st):
-            parts.append(_select(table, column.name, rule_id, condition, st))
+        local += [(column.name, rule_id, condition)
+                  for rule_id, condition in value_conditions(table, column, st)]
+        if column.references is not None:
+            alias = f"ref{len(joins)}"
+            value = trimmed.setdefault(column.name, f"r.oligo_t_{column.name}")
+            joins.append(reference_join(column, alias, value))
+            joined += [(column.name, rule_id, condition) for rule_id, condition in
+                       reference_conditions(column, alias, value, trimmed.get("patient_id"), st)]
     if table.end_before_start is not None:
         start, end = table.end_before_start
-        parts.append(_select(table, end, "end_before_start",
-                             f"oligo_date({col('r', end)}, $date_format) < "
-                             f"oligo_date({col('r', start)}, $date_format)", st))
+        local.append((end, "end_before_start",
+                      f"oligo_date({col('r', end)}, $date_format) < "
+                      f"oligo_date({col('r', start)}, $date_format)"))
+    # Keys held more than once (few): a LEFT JOIN on them marks the duplicated rows.
     key_parts = [key_part_sql(table, k, "r", st) for k in table.key]
-    counted = (f"(SELECT *, count(*) OVER (PARTITION BY {', '.join(key_parts)}) AS oligo_n "
-               f"FROM {raw_table(table.name)} r) r")
     all_present = " AND ".join(f"{k} IS NOT NULL" for k in key_parts)
-    parts.append(_select(table, "|".join(table.key), "duplicate_key",
-                         f"r.oligo_n > 1 AND {all_present}", st, source=counted))
-    return "\nUNION ALL\n".join(parts), st
+    duplicated = (f"LEFT JOIN (SELECT {', '.join(f'{k} AS d{i}' for i, k in enumerate(key_parts))} "
+                  f"FROM {raw_table(table.name)} r WHERE {all_present} GROUP BY ALL "
+                  "HAVING count(*) > 1) dup ON " + " AND ".join(
+                      f"dup.d{i} = r.oligo_key{i}" for i in range(len(key_parts))))
+    joined.append(("|".join(table.key), "duplicate_key", "dup.d0 IS NOT NULL"))
+    checks = local + joined
+    if len(checks) > MAX_CHECKS:  # pragma: no cover - a contract error
+        raise ValueError(f"table {table.name}: more than {MAX_CHECKS} row checks")
+
+    def mask(first: int, conditions: list[tuple[str, str, str]]) -> str:
+        return " + ".join(f"(CASE WHEN {condition} THEN CAST({1 << (first + i)} AS BIGINT) "
+                          "ELSE 0 END)" for i, (_, _, condition) in enumerate(conditions))
+
+    precomputed = [f"oligo_text({col('r', name)}) AS {alias.removeprefix('r.')}"
+                   for name, alias in trimmed.items()]
+    precomputed += [f"{k} AS oligo_key{i}" for i, k in enumerate(key_parts)]
+    scanned = (f"SELECT *, {', '.join(precomputed)}, {mask(0, local) if local else '0'} "
+               f"AS oligo_local_mask FROM {raw_table(table.name)} r")
+    bits = st.bind([1 << i for i in range(len(checks))])
+    columns = st.bind([c for c, _, _ in checks])
+    rules = st.bind([r for _, r, _ in checks])
+    rows = (f"SELECT r._file AS file, r._row_number AS row_number, "
+            f"{record_key_sql(table, 'r')} AS record_key, "
+            f"r.oligo_local_mask + {mask(len(local), joined)} AS mask "
+            f"FROM ({scanned}) r {' '.join(joins)} {duplicated}")
+    checks_sql = (f"SELECT unnest({bits}) AS bit, unnest({columns}) AS column_name, "
+                  f"unnest({rules}) AS rule_id")
+    sql = (f"SELECT {st.bind(table.name)} AS table_name, d.file, d.row_number, c.column_name, "
+           f"c.rule_id, d.record_key FROM ({rows}) d JOIN ({checks_sql}) c "
+           "ON (d.mask & c.bit) <> 0 WHERE d.mask <> 0")
+    return sql, st
+
+
+MAX_CHECKS = 62  # bits of a BIGINT mask
 
 
 def cascade_sql(child: Table, column: Column) -> tuple[str, Statement]:

@@ -12,6 +12,7 @@ import duckdb
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.rules import RULES
 from pipelines.contract.tables import TABLES
+from pipelines.sql_quoting import quote_literal
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 ICD10CM_SITES_FILE = MAPPINGS_DIR / "icd10cm_metastatic_sites.csv"
@@ -44,10 +45,6 @@ MACROS = (
     "CREATE OR REPLACE TEMP MACRO oligo_bool(v, true_values, false_values) AS "
     "CASE WHEN list_contains(true_values, lower(trim(v))) THEN true "
     "WHEN list_contains(false_values, lower(trim(v))) THEN false END",
-    # A code in its canonical spelling, whatever the case and surrounding blanks.
-    "CREATE OR REPLACE TEMP MACRO oligo_code(tbl, col, v) AS ("
-    "SELECT any_value(l.code) FROM contract.code_lists l "
-    "WHERE l.table_name = tbl AND l.column_name = col AND l.code_lower = lower(trim(v)))",
     # ICD-10 with or without its dot -> with the dot after the third character.
     "CREATE OR REPLACE TEMP MACRO oligo_icd10(v) AS "
     "CASE WHEN length(replace(upper(trim(v)), '.', '')) > 3 "
@@ -91,6 +88,26 @@ def prepare_connection(con: duckdb.DuckDBPyConnection, force: bool = False) -> N
     )
     for statement in MACROS:
         con.execute(statement)
+    con.execute(code_macro())
+
+
+def code_macro() -> str:
+    """`oligo_code(tbl, col, v)`: a code in its canonical spelling, whatever the case and
+    surrounding blanks (the code lists of `contract.code_lists`). Written out as CASE
+    expressions: a macro cannot take bound parameters, and the table and column arguments
+    are constants, so DuckDB keeps only the one column's CASE, evaluated per distinct value
+    of a compressed column. Only contract names and codes are quoted in, never data."""
+    branches = []
+    for t in TABLES:
+        for c in t.columns:
+            if not c.codes:
+                continue
+            codes = " ".join(f"WHEN {quote_literal(code.lower())} THEN {quote_literal(code)}"
+                             for code in dict.fromkeys(c.codes))
+            branches.append(f"WHEN tbl = {quote_literal(t.name)} AND col = "
+                            f"{quote_literal(c.name)} THEN (CASE lower(trim(v)) {codes} END)")
+    return ("CREATE OR REPLACE TEMP MACRO oligo_code(tbl, col, v) AS "
+            f"CAST(CASE {' '.join(branches)} END AS VARCHAR)")
 
 
 def dialect_parameters(dialect: Dialect) -> dict[str, object]:

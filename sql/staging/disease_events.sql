@@ -11,8 +11,8 @@ SELECT
         oligo_bool($default_confirmed, $true_values, $false_values)
     ) AS confirmed
 FROM raw.disease_events AS r
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'disease_events' AND q.file = r._file AND q.row_number = r._row_number
-)
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'disease_events') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 ORDER BY event_id

@@ -7,8 +7,8 @@ SELECT
     oligo_code('imaging', 'purpose', r.purpose) AS purpose,
     oligo_code('imaging', 'response', r.response) AS response
 FROM raw.imaging AS r
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'imaging' AND q.file = r._file AND q.row_number = r._row_number
-)
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'imaging') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 ORDER BY exam_id

@@ -10,8 +10,8 @@ SELECT
     oligo_code('local_procedures', 'modality', r.modality) AS modality,
     oligo_code('local_procedures', 'intent', r.intent) AS intent
 FROM raw.local_procedures AS r
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'local_procedures' AND q.file = r._file AND q.row_number = r._row_number
-)
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'local_procedures') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 ORDER BY procedure_id

@@ -7,8 +7,8 @@ SELECT
         AS all_sites_radically_treatable,
     oligo_code('mdt_decisions', 'decision', r.decision) AS decision
 FROM raw.mdt_decisions AS r
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'mdt_decisions' AND q.file = r._file AND q.row_number = r._row_number
-)
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'mdt_decisions') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 ORDER BY decision_id

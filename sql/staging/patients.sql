@@ -18,8 +18,8 @@ SELECT
         SELECT 1 FROM ingest.implausible_patients i WHERE i.patient_id = oligo_text(r.patient_id)
     ) AS has_implausibility
 FROM raw.patients AS r
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'patients' AND q.file = r._file AND q.row_number = r._row_number
-)
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'patients') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 ORDER BY patient_id

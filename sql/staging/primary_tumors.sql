@@ -25,8 +25,8 @@ SELECT
     oligo_is_partial_date(r.diagnosis_date, $date_format, $month_format, $year_format)
         AS diagnosis_date_imputed
 FROM raw.primary_tumors AS r
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'primary_tumors' AND q.file = r._file AND q.row_number = r._row_number
-)
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'primary_tumors') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 ORDER BY tumor_id

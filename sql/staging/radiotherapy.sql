@@ -18,8 +18,8 @@ SELECT
         oligo_code('radiotherapy', 'dose_reference', r.dose_reference), $default_dose_reference
     ) AS dose_reference
 FROM raw.radiotherapy AS r
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'radiotherapy' AND q.file = r._file AND q.row_number = r._row_number
-)
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'radiotherapy') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 ORDER BY course_id, target, phase

@@ -9,8 +9,8 @@ SELECT
     oligo_code('toxicities', 'attribution', r.attribution) AS attribution,
     coalesce(oligo_text(r.ctcae_version), $default_ctcae_version) AS ctcae_version
 FROM raw.toxicities AS r
-WHERE NOT EXISTS (
-    SELECT 1 FROM ingest.quarantine AS q
-    WHERE q.table_name = 'toxicities' AND q.file = r._file AND q.row_number = r._row_number
-)
+-- Quarantined rows left out (an explicit anti join: DuckDB then types the columns
+-- on their compressed values, which a correlated NOT EXISTS would not allow).
+ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'toxicities') AS q
+    ON q.file = r._file AND q.row_number = r._row_number
 ORDER BY toxicity_id

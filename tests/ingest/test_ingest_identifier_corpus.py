@@ -8,9 +8,10 @@ import csv
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
-from pipelines.ingest.identifiers import identifier_values
+from pipelines.ingest.identifiers import column_identifier_values, identifier_values
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MIN_RECALL = 0.99
@@ -65,3 +66,19 @@ def test_corpus_covers_every_kind_in_every_column_kind():
     # id, free text, coded text, code, integer, decimal, date columns
     assert {"patient_id", "center_id", "ctcae_term", "clinical_t", "sex", "grade",
             "pack_years", "diagnosis_date"} <= columns
+
+
+def test_screen_in_duckdb_flags_what_the_polars_screen_flags():
+    """The loader screens each column where its rows are (DuckDB sets the registry-style ids
+    aside): on every delivery of the corpus, identifiers added in, it flags the same values
+    of the same kinds as `identifier_values` on the column's distinct values."""
+    deliveries: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in _rows("lookalikes.csv") + _rows("identifiers.csv"):
+        deliveries[(row["column"], row.get("delivery") or "identifiers")].append(row["value"])
+    with duckdb.connect() as con:
+        for (column, _), values in sorted(deliveries.items()):
+            con.execute("CREATE OR REPLACE TEMP TABLE delivered (v VARCHAR)")
+            con.executemany("INSERT INTO delivered VALUES (?)", [[v] for v in values + [None]])
+            in_duckdb = column_identifier_values(con, "delivered", "v", column)
+            assert in_duckdb == identifier_values(
+                column, pl.Series(values, dtype=pl.String).unique()), column
