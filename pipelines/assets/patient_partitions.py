@@ -1,0 +1,117 @@
+"""Patient partitions of the clinical derivation: how many, what each reads, how its rows
+are written.
+
+The derivation's memory grows with the rows it holds, so the registry is cut into hash
+buckets of `patient_id` (every rule looks at one patient at a time:
+`pipelines/clinical/steps.py`). Each partition is read from DuckDB with a filter
+(`hash(patient_id) % n = k`), derived, and appended to its tables; nothing holds the whole
+batch. The number of partitions follows from the memory budget and the batch's size
+(docs/benchmarks.md, "Memory"):
+
+    n = ceil(staging rows x BYTES_PER_STAGING_ROW / (budget MiB x (1 - DuckDB share)))
+
+A step's tables are written in one transaction: a step that fails part way leaves the
+tables as they were before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines.contract import TABLES
+from pipelines.settings import DUCKDB_SHARE_OF_BUDGET, memory_budget_mb
+from pipelines.sql_quoting import quote_ident
+
+# Peak memory of the clinical steps per staging row of the partition they derive (measured
+# at 100,000 and 1,000,000 patients, docs/benchmarks.md), with a margin.
+BYTES_PER_STAGING_ROW = 600
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Bucket `index` of `count` hash buckets of patient_id."""
+
+    index: int
+    count: int
+
+    def where(self) -> str:
+        return "" if self.count == 1 else (
+            f" WHERE hash(patient_id) % {self.count} = {self.index}")
+
+
+def partition_count(staging_rows: int, budget_mb: int) -> int:
+    """Partitions needed so that one partition's frames fit the budget's share for Polars."""
+    frames_bytes = budget_mb * (1 - DUCKDB_SHARE_OF_BUDGET) * MIB
+    return max(1, math.ceil(staging_rows * BYTES_PER_STAGING_ROW / frames_bytes))
+
+
+def staging_rows(con: duckdb.DuckDBPyConnection) -> int:
+    union = " UNION ALL ".join(f"SELECT count(*) AS n FROM staging.{quote_ident(t.name)}"
+                               for t in TABLES)
+    return int(con.execute(f"SELECT sum(n) FROM ({union})").fetchone()[0])
+
+
+def plan_partitions(con: duckdb.DuckDBPyConnection, budget_mb: int | None = None,
+                    ) -> list[Partition]:
+    n = partition_count(staging_rows(con), budget_mb or memory_budget_mb())
+    return [Partition(k, n) for k in range(n)]
+
+
+def read_partition(con: duckdb.DuckDBPyConnection, schema: str,
+                   columns: dict[str, tuple[str, ...]], part: Partition,
+                   ) -> dict[str, pl.DataFrame]:
+    """The partition's rows of `schema.<table>`, only the listed columns (through Arrow)."""
+    frames = {}
+    for table, cols in columns.items():
+        select = ", ".join(quote_ident(c) for c in cols)
+        rel = con.sql(f"SELECT {select} FROM {quote_ident(schema)}.{quote_ident(table)}"
+                      f"{part.where()}")
+        frames[table] = pl.from_arrow(rel.to_arrow_table())
+    return frames
+
+
+class TableAppender:
+    """Writes tables a frame at a time: the first frame of a table replaces it, the next
+    ones are appended (by column name)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, layers: dict[str, str]):
+        self.con = con
+        self.layers = layers
+        self.started: set[str] = set()
+
+    def append(self, frames: dict[str, pl.DataFrame]) -> None:
+        for name, frame in frames.items():
+            target = f"{quote_ident(self.layers[name])}.{quote_ident(name)}"
+            view = "frame_" + uuid.uuid4().hex[:8]
+            self.con.register(view, frame.to_arrow())
+            try:
+                if name in self.started:
+                    self.con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {view}")
+                else:
+                    self.con.execute(f"CREATE SCHEMA IF NOT EXISTS "
+                                     f"{quote_ident(self.layers[name])}")
+                    self.con.execute(f"CREATE OR REPLACE TABLE {target} AS "
+                                     f"SELECT * FROM {view}")
+                    self.started.add(name)
+            finally:
+                self.con.unregister(view)
+
+
+@contextlib.contextmanager
+def writing(con: duckdb.DuckDBPyConnection, layers: dict[str, str]) -> Iterator[TableAppender]:
+    """A TableAppender inside one transaction, committed when the block ends normally."""
+    con.begin()
+    try:
+        yield TableAppender(con, layers)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
