@@ -85,15 +85,17 @@ def effective_atc(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
 
 def _class_by_atc_prefix(code: pl.Expr) -> pl.Expr:
     """Class of the longest matching ATC group prefix (e.g. L01FF -> anti_pd1_pdl1)."""
-    prefixes = load_codeset("atc_class_prefixes").sort(
-        pl.col("atc_prefix").str.len_chars(), descending=True
+    prefixes = load_codeset("atc_class_prefixes")
+    by_length: dict[int, dict[str, str]] = {}
+    for prefix, klass in zip(prefixes["atc_prefix"], prefixes["drug_class"], strict=True):
+        by_length.setdefault(len(prefix), {})[prefix] = klass
+    # The code's first n characters looked up per prefix length, longest first: the
+    # longest matching group wins (one hash lookup per length, not a test per prefix).
+    return pl.coalesce(
+        code.str.slice(0, n).replace_strict(by_length[n], default=None,
+                                            return_dtype=pl.String)
+        for n in sorted(by_length, reverse=True)
     )
-    expr: pl.Expr = pl.lit(None, dtype=pl.String)
-    # Build from the shortest prefix outwards so the longest match wins.
-    for prefix, klass in reversed(list(zip(prefixes["atc_prefix"], prefixes["drug_class"],
-                                           strict=True))):
-        expr = pl.when(code.str.starts_with(prefix)).then(pl.lit(klass)).otherwise(expr)
-    return expr
 
 
 def drug_class(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
@@ -133,3 +135,15 @@ def is_unrecognised_drug(name: str = "drug_name", atc: str = "atc_code") -> pl.E
         effective_atc(name, atc).is_null()
         & ~_normalised_name(name).is_in(listed).fill_null(False)
     ).alias("is_unrecognised_drug")
+
+
+def with_drug_facts(frame: pl.LazyFrame, name: str = "drug_name", atc: str = "atc_code",
+                    ) -> pl.LazyFrame:
+    """`frame` plus drug_class, is_antineoplastic and is_unrecognised_drug, worked out once
+    per distinct (name, code) of the frame and joined back (a registry has a few hundred
+    distinct drug entries and millions of drug rows)."""
+    facts = frame.select(name, atc).unique().with_columns(
+        drug_class(name, atc), is_antineoplastic(name, atc), is_unrecognised_drug(name, atc)
+    )
+    return frame.join(facts, on=[name, atc], how="left", nulls_equal=True,
+                      maintain_order="left")
