@@ -4,6 +4,8 @@ Which tables each multi-asset writes, their layer, keys and docs come from the o
 registry (pipelines/marts_catalog.py); each asset gets its own description and kinds."""
 
 
+import contextlib
+
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
@@ -12,8 +14,8 @@ from pipelines.assets.attributes import DUCKDB, GX, POLARS, source_version
 from pipelines.assets.partitions import BATCHES
 from pipelines.assets.patient_partitions import (
     Partition,
+    PartitionReader,
     plan_partitions,
-    read_partition,
     writing,
 )
 from pipelines.assets.tables import table_metadata
@@ -62,27 +64,47 @@ EPISODE_KEYS = [dg.AssetKey([layer, name]) for name, layer in EPISODE_OUTPUTS.it
 TREATMENT_KEYS = [dg.AssetKey([layer, name]) for name, layer in TREATMENT_OUTPUTS.items()]
 
 
-def read_staging(con, columns: dict, part: Partition, cutoff) -> dict[str, pl.LazyFrame]:
+def read_staging(reader: PartitionReader, columns: dict, part: Partition, cutoff,
+                 ) -> dict[str, pl.LazyFrame]:
     """The partition's staging tables (the listed columns) as known at the batch's cut-off
     (nothing dated after it is used), computed once."""
     from pipelines.clinical.assessments import materialise
     from pipelines.clinical.cutoff import staging_at_cutoff
 
-    frames = {name: df.lazy() for name, df in read_partition(con, "staging", columns,
-                                                                 part).items()}
+    frames = {name: df.lazy() for name, df in reader.read("staging", columns, part).items()}
     cut = staging_at_cutoff(frames, cutoff)
     return dict(zip(cut, materialise(*cut.values()), strict=True))
 
 
-def read_outputs(con, columns: dict, part: Partition) -> dict[str, pl.LazyFrame]:
+def read_outputs(reader: PartitionReader, columns: dict, part: Partition,
+                 ) -> dict[str, pl.LazyFrame]:
     """The partition's rows of earlier steps' tables (the listed columns)."""
-    layers = {name: MARTS_BY_NAME[name].layer for name in columns}
-    by_layer: dict[str, pl.LazyFrame] = {}
-    for layer in set(layers.values()):
-        wanted = {name: cols for name, cols in columns.items() if layers[name] == layer}
-        by_layer |= {name: df.lazy() for name, df in read_partition(con, layer, wanted,
-                                                                    part).items()}
-    return {name: by_layer[name] for name in columns}
+    frames: dict[str, pl.LazyFrame] = {}
+    for layer, wanted in by_layer(columns).items():
+        frames |= {name: df.lazy() for name, df in reader.read(layer, wanted, part).items()}
+    return {name: frames[name] for name in columns}
+
+
+def by_layer(columns: dict) -> dict[str, dict]:
+    """{layer: {table: columns}} of earlier steps' tables."""
+    layers: dict[str, dict] = {}
+    for name, cols in columns.items():
+        layers.setdefault(MARTS_BY_NAME[name].layer, {})[name] = cols
+    return layers
+
+
+@contextlib.contextmanager
+def reading(con, parts: list[Partition], staging: dict, upstream: dict | None = None):
+    """A PartitionReader of a step's inputs, its bucketed copies made before the step's
+    write transaction (so that the commit writes only the step's tables)."""
+    reader = PartitionReader(con, parts)
+    try:
+        reader.prepare("staging", staging)
+        for layer, columns in by_layer(upstream or {}).items():
+            reader.prepare(layer, columns)
+        yield reader
+    finally:
+        reader.close()
 
 
 def opted_out_patients(con, batch_id: str) -> int:
@@ -126,10 +148,11 @@ def derive_episode_tables(con, batch_id: str, params, parts: list[Partition]) ->
 
     cutoff = data_cutoff_date(con, batch_id)
     counts = []
-    with writing(con, EPISODE_OUTPUTS) as out:
+    with (reading(con, parts, EPISODE_STAGING) as reader,
+          writing(con, EPISODE_OUTPUTS) as out):
         for part in parts:
-            marts = derive_patient_episodes(read_staging(con, EPISODE_STAGING, part, cutoff),
-                                            params)
+            marts = derive_patient_episodes(
+                read_staging(reader, EPISODE_STAGING, part, cutoff), params)
             frames = collect_outputs(marts)
             counts.append(frames.pop(ATTRITION_COUNTS))
             out.append(frames)
@@ -146,11 +169,12 @@ def derive_treatment_tables(con, batch_id: str, params, parts: list[Partition]) 
     )
 
     cutoff = data_cutoff_date(con, batch_id)
-    with writing(con, TREATMENT_OUTPUTS) as out:
+    with (reading(con, parts, TREATMENT_STAGING, TREATMENT_UPSTREAM) as reader,
+          writing(con, TREATMENT_OUTPUTS) as out):
         for part in parts:
             outputs = derive_treatment_step(
-                read_staging(con, TREATMENT_STAGING, part, cutoff),
-                read_outputs(con, TREATMENT_UPSTREAM, part), params)
+                read_staging(reader, TREATMENT_STAGING, part, cutoff),
+                read_outputs(reader, TREATMENT_UPSTREAM, part), params)
             out.append(collect_outputs(outputs))
 
 
@@ -158,11 +182,12 @@ def derive_outcome_tables(con, batch_id: str, params, parts: list[Partition]) ->
     from pipelines.clinical.steps import OUTCOME_STAGING, OUTCOME_UPSTREAM, derive_outcome_step
 
     cutoff = data_cutoff_date(con, batch_id)
-    with writing(con, OUTCOME_OUTPUTS) as out:
+    with (reading(con, parts, OUTCOME_STAGING, OUTCOME_UPSTREAM) as reader,
+          writing(con, OUTCOME_OUTPUTS) as out):
         for part in parts:
             outputs = derive_outcome_step(
-                read_staging(con, OUTCOME_STAGING, part, cutoff),
-                read_outputs(con, OUTCOME_UPSTREAM, part), cutoff, params)
+                read_staging(reader, OUTCOME_STAGING, part, cutoff),
+                read_outputs(reader, OUTCOME_UPSTREAM, part), cutoff, params)
             out.append(collect_outputs(outputs))
 
 

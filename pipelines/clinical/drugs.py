@@ -19,9 +19,12 @@ drug_names_site.csv` (brand names and local spellings -> ATC code) that a regist
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import polars as pl
 
-from pipelines.clinical.codesets import load_codeset
+from pipelines.clinical.codesets import CODESET_VERSIONS, load_codeset
 from pipelines.ingest.sql_support import ATC_RENAMED_FILE, MAPPINGS_DIR
 
 SITE_DRUG_NAMES_FILE = MAPPINGS_DIR / "drug_names_site.csv"
@@ -40,18 +43,35 @@ DRUG_CLASSES = (
 ANTINEOPLASTIC_ATC_PREFIX = "L01"
 
 
-def _drugs() -> pl.DataFrame:
+def _mtime(path: Path) -> int:
+    return path.stat().st_mtime_ns
+
+
+# The vocabulary is read once per process and version of its files (a registry may edit its
+# site mapping between runs of a long-lived process): the rules build their expressions from
+# it for every partition of every step.
+@functools.cache
+def _drugs_of_version(_codeset: str) -> pl.DataFrame:
     return load_codeset("drugs").with_columns(
         pl.col("is_antineoplastic") == "true",
     )
 
 
-def site_drug_names() -> dict[str, str]:
-    """The registry's extra names (lower case) -> ATC code."""
-    d = pl.read_csv(SITE_DRUG_NAMES_FILE, infer_schema=False)
+def _drugs() -> pl.DataFrame:
+    return _drugs_of_version(CODESET_VERSIONS["drugs"])
+
+
+@functools.cache
+def _site_drug_names(path: Path, _mtime_ns: int) -> dict[str, str]:
+    d = pl.read_csv(path, infer_schema=False)
     names = d["drug_name"].str.strip_chars().str.to_lowercase()
     codes = d["atc_code"].str.strip_chars().str.to_uppercase()
     return dict(zip(names, codes, strict=True))
+
+
+def site_drug_names() -> dict[str, str]:
+    """The registry's extra names (lower case) -> ATC code."""
+    return dict(_site_drug_names(SITE_DRUG_NAMES_FILE, _mtime(SITE_DRUG_NAMES_FILE)))
 
 
 def drug_code_set() -> pl.DataFrame:
@@ -59,11 +79,16 @@ def drug_code_set() -> pl.DataFrame:
     return _drugs()
 
 
+@functools.cache
+def _atc_normalisation_map(path: Path, _mtime_ns: int) -> dict[str, str]:
+    d = pl.read_csv(path, infer_schema=False)
+    return dict(zip(d["old_code"], d["current_code"], strict=True))
+
+
 def atc_normalisation_map() -> dict[str, str]:
     """Old ATC code (before the 2021-2022 L01 restructure) -> current WHO code: the one
     mapping table the loader normalises staging with."""
-    d = pl.read_csv(ATC_RENAMED_FILE, infer_schema=False)
-    return dict(zip(d["old_code"], d["current_code"], strict=True))
+    return dict(_atc_normalisation_map(ATC_RENAMED_FILE, _mtime(ATC_RENAMED_FILE)))
 
 
 def _normalised_name(name: str) -> pl.Expr:
@@ -98,9 +123,9 @@ def _class_by_atc_prefix(code: pl.Expr) -> pl.Expr:
     )
 
 
-def drug_class(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
-    """Class of a drug: by its INN when listed, else by its exact ATC code (current or
-    previous), else by its ATC group; null when nothing is known (never a guess)."""
+@functools.cache
+def _class_lookups(_codeset: str, _atc_mtime_ns: int) -> tuple[dict[str, str], dict[str, str]]:
+    """(INN -> class, ATC code -> class) with the codes from before the restructure."""
     d = _drugs()
     by_name = dict(zip(d["drug_name"], d["drug_class"], strict=True))
     listed = d.filter(pl.col("atc_code").is_not_null())
@@ -108,6 +133,13 @@ def drug_class(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
     # Codes from before the restructure classify like their current code.
     by_code.update({old: by_code[new] for old, new in atc_normalisation_map().items()
                     if new in by_code})
+    return by_name, by_code
+
+
+def drug_class(name: str = "drug_name", atc: str = "atc_code") -> pl.Expr:
+    """Class of a drug: by its INN when listed, else by its exact ATC code (current or
+    previous), else by its ATC group; null when nothing is known (never a guess)."""
+    by_name, by_code = _class_lookups(CODESET_VERSIONS["drugs"], _mtime(ATC_RENAMED_FILE))
     code = effective_atc(name, atc)
     return pl.coalesce(
         _normalised_name(name).replace_strict(by_name, default=None, return_dtype=pl.String),
