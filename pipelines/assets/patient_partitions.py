@@ -12,8 +12,7 @@ batch. The number of partitions follows from the memory budget and the batch's s
 
 Several partitions read a temporary copy of each input table ordered by bucket (one pass
 over the table, then each partition reads its own row groups). A step's tables are written
-in one transaction: a step that fails part way leaves the
-tables as they were before it.
+in one transaction: a step that fails part way leaves the tables as they were before it.
 """
 
 from __future__ import annotations
@@ -31,8 +30,8 @@ from pipelines.contract import TABLES
 from pipelines.settings import DUCKDB_SHARE_OF_BUDGET, memory_budget_mb
 from pipelines.sql_quoting import quote_ident
 
-# Peak memory of the clinical steps per staging row of the partition they derive (measured
-# at 100,000 and 1,000,000 patients, docs/benchmarks.md), with a margin.
+# Peak memory of the clinical steps' frames per staging row of the partition they derive
+# (~240 B measured at 100,000 patients, docs/benchmarks.md), with a 2.5x margin.
 BYTES_PER_STAGING_ROW = 600
 MIB = 1 << 20
 
@@ -43,10 +42,6 @@ class Partition:
 
     index: int
     count: int
-
-    def where(self) -> str:
-        return "" if self.count == 1 else (
-            f" WHERE hash(patient_id) % {self.count} = {self.index}")
 
 
 def partition_count(staging_rows: int, budget_mb: int) -> int:
