@@ -4,13 +4,21 @@ Which tables each multi-asset writes, their layer, keys and docs come from the o
 registry (pipelines/marts_catalog.py); each asset gets its own description and kinds."""
 
 
+import contextlib
+
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
 from pipelines.assets.attributes import DUCKDB, GX, POLARS, source_version
 from pipelines.assets.partitions import BATCHES
-from pipelines.assets.tables import read_table, table_metadata, write_table
+from pipelines.assets.patient_partitions import (
+    Partition,
+    PartitionReader,
+    plan_partitions,
+    writing,
+)
+from pipelines.assets.tables import table_metadata
 from pipelines.contract import TABLES
 from pipelines.faults import fault_point
 from pipelines.marts_catalog import (
@@ -56,12 +64,47 @@ EPISODE_KEYS = [dg.AssetKey([layer, name]) for name, layer in EPISODE_OUTPUTS.it
 TREATMENT_KEYS = [dg.AssetKey([layer, name]) for name, layer in TREATMENT_OUTPUTS.items()]
 
 
-def read_staging(con, batch_id: str) -> dict[str, pl.LazyFrame]:
-    """Staging as known at the batch's cut-off (nothing dated after it is used)."""
+def read_staging(reader: PartitionReader, columns: dict, part: Partition, cutoff,
+                 ) -> dict[str, pl.LazyFrame]:
+    """The partition's staging tables (the listed columns) as known at the batch's cut-off
+    (nothing dated after it is used), computed once."""
+    from pipelines.clinical.assessments import materialise
     from pipelines.clinical.cutoff import staging_at_cutoff
 
-    staging = {t.name: read_table(con, "staging", t.name) for t in TABLES}
-    return staging_at_cutoff(staging, data_cutoff_date(con, batch_id))
+    frames = {name: df.lazy() for name, df in reader.read("staging", columns, part).items()}
+    cut = staging_at_cutoff(frames, cutoff)
+    return dict(zip(cut, materialise(*cut.values()), strict=True))
+
+
+def read_outputs(reader: PartitionReader, columns: dict, part: Partition,
+                 ) -> dict[str, pl.LazyFrame]:
+    """The partition's rows of earlier steps' tables (the listed columns)."""
+    frames: dict[str, pl.LazyFrame] = {}
+    for layer, wanted in by_layer(columns).items():
+        frames |= {name: df.lazy() for name, df in reader.read(layer, wanted, part).items()}
+    return {name: frames[name] for name in columns}
+
+
+def by_layer(columns: dict) -> dict[str, dict]:
+    """{layer: {table: columns}} of earlier steps' tables."""
+    layers: dict[str, dict] = {}
+    for name, cols in columns.items():
+        layers.setdefault(MARTS_BY_NAME[name].layer, {})[name] = cols
+    return layers
+
+
+@contextlib.contextmanager
+def reading(con, parts: list[Partition], staging: dict, upstream: dict | None = None):
+    """A PartitionReader of a step's inputs, its bucketed copies made before the step's
+    write transaction (so that the commit writes only the step's tables)."""
+    reader = PartitionReader(con, parts)
+    try:
+        reader.prepare("staging", staging)
+        for layer, columns in by_layer(upstream or {}).items():
+            reader.prepare(layer, columns)
+        yield reader
+    finally:
+        reader.close()
 
 
 def opted_out_patients(con, batch_id: str) -> int:
@@ -75,15 +118,77 @@ def opted_out_patients(con, batch_id: str) -> int:
                            "raw.opt_out_exclusions WHERE batch_id = ?", [batch_id]).fetchone()[0])
 
 
-def _write_all(con, outputs: dict[str, pl.LazyFrame], layers: dict[str, str], params):
-    frames = pl.collect_all([outputs[name] for name in layers])
-    for (name, layer), frame in zip(layers.items(), frames, strict=True):
-        write_table(con, layer, name, frame)
+def data_cutoff_date(con, batch_id: str):
+    row = con.execute("SELECT data_cutoff_date FROM ops.batches WHERE batch_id = ?",
+                      [batch_id]).fetchone()
+    if not row or row[0] is None:
+        raise RuntimeError(f"batch {batch_id} has no data cut-off date recorded")
+    return row[0]
+
+
+def collect_outputs(outputs: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
+    """Every output of a partition in one collect_all (shared work done once)."""
+    return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
+
+
+def results(con, layers: dict[str, str], params, parts: list[Partition]):
+    for name, layer in layers.items():
         columns = table_doc(MARTS_BY_NAME[name], params)["columns"]
-        yield dg.MaterializeResult(
-            asset_key=dg.AssetKey([layer, name]),
-            metadata=table_metadata(con, layer, name, columns),
-        )
+        metadata = table_metadata(con, layer, name, columns)
+        metadata["patient_partitions"] = dg.MetadataValue.int(len(parts))
+        yield dg.MaterializeResult(asset_key=dg.AssetKey([layer, name]), metadata=metadata)
+
+
+def derive_episode_tables(con, batch_id: str, params, parts: list[Partition]) -> None:
+    """Episode tables of the batch, a patient partition at a time; the cohort flow from the
+    partitions' counts."""
+    from pipelines.clinical.attrition import attrition_table
+    from pipelines.clinical.episodes import ATTRITION_COUNTS, derive_patient_episodes
+    from pipelines.clinical.steps import EPISODE_STAGING
+
+    cutoff = data_cutoff_date(con, batch_id)
+    counts = []
+    with (reading(con, parts, EPISODE_STAGING) as reader,
+          writing(con, EPISODE_OUTPUTS) as out):
+        for part in parts:
+            marts = derive_patient_episodes(
+                read_staging(reader, EPISODE_STAGING, part, cutoff), params)
+            frames = collect_outputs(marts)
+            counts.append(frames.pop(ATTRITION_COUNTS))
+            out.append(frames)
+        attrition = attrition_table(pl.concat(counts).lazy(),
+                                    opted_out_patients(con, batch_id))
+        out.append({"cohort_attrition": attrition.collect()})
+
+
+def derive_treatment_tables(con, batch_id: str, params, parts: list[Partition]) -> None:
+    from pipelines.clinical.steps import (
+        TREATMENT_STAGING,
+        TREATMENT_UPSTREAM,
+        derive_treatment_step,
+    )
+
+    cutoff = data_cutoff_date(con, batch_id)
+    with (reading(con, parts, TREATMENT_STAGING, TREATMENT_UPSTREAM) as reader,
+          writing(con, TREATMENT_OUTPUTS) as out):
+        for part in parts:
+            outputs = derive_treatment_step(
+                read_staging(reader, TREATMENT_STAGING, part, cutoff),
+                read_outputs(reader, TREATMENT_UPSTREAM, part), params)
+            out.append(collect_outputs(outputs))
+
+
+def derive_outcome_tables(con, batch_id: str, params, parts: list[Partition]) -> None:
+    from pipelines.clinical.steps import OUTCOME_STAGING, OUTCOME_UPSTREAM, derive_outcome_step
+
+    cutoff = data_cutoff_date(con, batch_id)
+    with (reading(con, parts, OUTCOME_STAGING, OUTCOME_UPSTREAM) as reader,
+          writing(con, OUTCOME_OUTPUTS) as out):
+        for part in parts:
+            outputs = derive_outcome_step(
+                read_staging(reader, OUTCOME_STAGING, part, cutoff),
+                read_outputs(reader, OUTCOME_UPSTREAM, part), cutoff, params)
+            out.append(collect_outputs(outputs))
 
 
 @dg.multi_asset(
@@ -96,28 +201,12 @@ def oligometastatic_episodes(
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
 ):
-    from pipelines.clinical.episodes import derive_episodes
-
     fault_point("derive")
     params = clinical_settings.parameters()
     with warehouse.get_connection() as con:
-        outputs = derive_episodes(read_staging(con, context.partition_key), params,
-                                  opted_out_patients(con, context.partition_key))
-        yield from _write_all(con, outputs, EPISODE_OUTPUTS, params)
-
-
-
-
-def read_outputs(con, layers: dict[str, str]) -> dict[str, pl.LazyFrame]:
-    return {name: read_table(con, layer, name) for name, layer in layers.items()}
-
-
-def data_cutoff_date(con, batch_id: str):
-    row = con.execute("SELECT data_cutoff_date FROM ops.batches WHERE batch_id = ?",
-                      [batch_id]).fetchone()
-    if not row or row[0] is None:
-        raise RuntimeError(f"batch {batch_id} has no data cut-off date recorded")
-    return row[0]
+        parts = plan_partitions(con)
+        derive_episode_tables(con, context.partition_key, params, parts)
+        yield from results(con, EPISODE_OUTPUTS, params, parts)
 
 
 @dg.multi_asset(
@@ -131,26 +220,11 @@ def treatments(
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
 ):
-    from pipelines.clinical.cohort import build_episode_cohort
-    from pipelines.clinical.lct import derive_episode_lct
-    from pipelines.clinical.lines import derive_therapy_lines
-    from pipelines.clinical.local_therapy import derive_local_treatments
-
     params = clinical_settings.parameters()
     with warehouse.get_connection() as con:
-        staging = read_staging(con, context.partition_key)
-        episodes = read_outputs(con, EPISODE_OUTPUTS)
-        local = derive_local_treatments(staging, params)
-        lines = derive_therapy_lines(staging["systemic_therapies"], params)
-        local_df, lines_df = pl.collect_all([local, lines])
-        lct = derive_episode_lct(episodes["omd_episodes"], episodes["episode_lesions"],
-                                 local_df.lazy(), params).collect()
-        cohort = build_episode_cohort(
-            staging, episodes["omd_episodes"], episodes["nsclc_population"],
-            episodes["episode_lesions"], lct.lazy(), lines_df.lazy(), params)
-        outputs = {"local_treatments": local_df.lazy(), "therapy_lines": lines_df.lazy(),
-                   "episode_lct": lct.lazy(), "episode_cohort": cohort}
-        yield from _write_all(con, outputs, TREATMENT_OUTPUTS, params)
+        parts = plan_partitions(con)
+        derive_treatment_tables(con, context.partition_key, params, parts)
+        yield from results(con, TREATMENT_OUTPUTS, params, parts)
 
 
 @dg.multi_asset(
@@ -164,24 +238,8 @@ def outcomes(
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
 ):
-    from pipelines.clinical.followup import derive_patient_followup
-    from pipelines.clinical.outcomes import derive_episode_outcomes, derive_lesion_outcomes
-    from pipelines.clinical.toxicity import derive_toxicity_summary
-
     params = clinical_settings.parameters()
     with warehouse.get_connection() as con:
-        cutoff = data_cutoff_date(con, context.partition_key)
-        staging = read_staging(con, context.partition_key)
-        ep = read_outputs(con, EPISODE_OUTPUTS)
-        tr = read_outputs(con, TREATMENT_OUTPUTS)
-        outputs = {
-            "episode_outcomes": derive_episode_outcomes(
-                staging, ep["omd_episodes"], ep["episode_lesions"], ep["disease_assessments"],
-                tr["episode_lct"], tr["therapy_lines"], cutoff, params),
-            "lesion_outcomes": derive_lesion_outcomes(
-                staging, tr["local_treatments"], cutoff, params),
-            "toxicity_summary": derive_toxicity_summary(staging, cutoff, params),
-            "patient_followup": derive_patient_followup(
-                staging["patients"], ep["omd_episodes"], cutoff),
-        }
-        yield from _write_all(con, outputs, OUTCOME_OUTPUTS, params)
+        parts = plan_partitions(con)
+        derive_outcome_tables(con, context.partition_key, params, parts)
+        yield from results(con, OUTCOME_OUTPUTS, params, parts)

@@ -20,14 +20,13 @@ docs/clinical-rules.md sections 2-3, which fix the conventions:
 
 from __future__ import annotations
 
-import hashlib
-
+import duckdb
 import polars as pl
 
 from pipelines.clinical.lesions import lesion_status
 from pipelines.clinical.organs import n_organs
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
-from pipelines.clinical.systemic import with_systemic_therapy
+from pipelines.clinical.systemic import drug_periods, with_systemic_therapy
 
 # Greedy grouping is resolved by pointer doubling: after k rounds every chain of up to 2**k
 # consecutive groups (events never more than `grouping_days` apart) is exact. 2**12 groups
@@ -44,11 +43,11 @@ POLY_STATES = ("poly", "not_omd_diffuse")
 
 def _sha256_16(values: pl.Series) -> pl.Series:
     # Polars' own hash is not stable across versions; ids must survive upgrades and batches.
-    return pl.Series(
-        [None if v is None else hashlib.sha256(v.encode()).hexdigest()[:16]
-         for v in values.to_list()],
-        dtype=pl.String,
-    )
+    # SHA-256 by DuckDB: vectorised, the same digest as hashlib's (tests/clinical).
+    with duckdb.connect() as con:
+        con.register("key", values.to_frame("v").to_arrow())
+        digest = con.sql("SELECT left(sha256(v), 16) AS h FROM key").to_arrow_table()
+    return pl.from_arrow(digest)["h"].cast(pl.String)
 
 
 def stable_id(prefix: str, patient: str, date: str) -> pl.Expr:
@@ -343,8 +342,9 @@ def treatment_decisions(
     therapies: pl.LazyFrame,
     systemic_therapies: pl.LazyFrame,
     params: ClinicalParameters,
-) -> pl.LazyFrame:
-    """Treatment-decision assessments: patient_id, assessment_date (= group_end_date).
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Treatment-decision assessments with their state (`assessment_states`), and their
+    burden lesions (with is_counted).
 
     A lesion's latest assessment is its latest detection/progression assessment in whose
     burden it was, or a later treatment decision that counted it (docs/clinical-rules.md
@@ -357,7 +357,7 @@ def treatment_decisions(
         _decision_candidates(events, therapies, params),
         _latest_of_lesions(event_burden, event_states, pl.lit(True)),
     )
-    accepted: list[pl.DataFrame] = []
+    accepted: list[tuple[pl.LazyFrame, pl.LazyFrame]] = []  # (states, burden) per round
     decision_latest: list[pl.LazyFrame] = []
     last = pl.LazyFrame(schema={"patient_id": pl.String, "_last_decision": pl.Date})
     while True:
@@ -376,13 +376,17 @@ def treatment_decisions(
         states, burden = assessment_states(decisions, burden, systemic_therapies, params)
         burden, states = materialise(burden, states)
         decision_latest.append(_latest_of_lesions(burden, states, pl.col("is_counted")))
-        accepted.append(new)
+        accepted.append((states, burden))
         last = pl.concat([last.collect(), new.rename({"assessment_date": "_last_decision"})]
                          ).lazy().group_by("patient_id").agg(pl.col("_last_decision").max())
         last, = materialise(last)
-    schema = {"patient_id": pl.String, "assessment_date": pl.Date}
-    dates = pl.concat(accepted) if accepted else pl.DataFrame(schema=schema)
-    return _as_decisions(dates.lazy())
+    if not accepted:  # the empty result of the same derivation, for its columns
+        decisions = _as_decisions(pl.LazyFrame(schema={"patient_id": pl.String,
+                                                       "assessment_date": pl.Date}))
+        burden = assessment_burden(decisions, lesions, progressions, therapies)
+        return assessment_states(decisions, burden, systemic_therapies, params)
+    return (pl.concat([states for states, _ in accepted], how="vertical"),
+            pl.concat([burden for _, burden in accepted], how="vertical"))
 
 
 def with_history(assessments: pl.LazyFrame) -> pl.LazyFrame:
@@ -410,16 +414,22 @@ def derive_assessments(
 
     Intermediate tables are materialised at a few checkpoints: as one lazy query the
     derivation is a DAG that Polars plans as a tree, which grows exponentially."""
+    # The drug rows are tested for every assessment and decision round: classify them once.
+    systemic_therapies, = materialise(drug_periods(systemic_therapies))
     events = assessment_events(lesions, progressions)
     by_events, = materialise(event_assessments(events, params))
     event_burden = assessment_burden(by_events, lesions, progressions, therapies)
-    event_states, _ = assessment_states(by_events, event_burden, systemic_therapies, params)
-    event_burden, event_states = materialise(event_burden, event_states)
-    decisions = treatment_decisions(events, event_burden, event_states, lesions, progressions,
-                                    therapies, systemic_therapies, params)
-    everything = pl.concat([by_events, decisions], how="diagonal")
-    burden = assessment_burden(everything, lesions, progressions, therapies)
-    states, burden = assessment_states(everything, burden, systemic_therapies, params)
+    event_states, event_burden = assessment_states(by_events, event_burden, systemic_therapies,
+                                                   params)
+    event_states, event_burden = materialise(event_states, event_burden)
+    decision_states, decision_burden = treatment_decisions(
+        events, event_burden, event_states, lesions, progressions, therapies,
+        systemic_therapies, params)
+    # A burden and a state depend on their own assessment only, and a decision never falls
+    # on the date of a detection/progression assessment (no event on its day), so the
+    # assessments' states are those of the two sets, as computed.
+    states = pl.concat([event_states, decision_states], how="diagonal")
+    burden = pl.concat([event_burden, decision_burden], how="diagonal")
     # A treatment decision on a lesion no longer active (e.g. resolved) has nothing to judge.
     states = states.filter(pl.col("n_lesions") >= 1)
     states = with_history(states).with_columns(

@@ -30,27 +30,14 @@ POPULATION_EXCLUSION_REASONS = {
 assert set(POPULATION_EXCLUSION_REASONS) == set(POPULATION_REASONS) - {"nsclc"}
 
 
-def cohort_attrition(population: pl.LazyFrame, episodes: pl.LazyFrame,
-                     lesions: pl.LazyFrame, n_opted_out: int = 0) -> pl.LazyFrame:
-    """The cohort flow (module doc). `n_opted_out`: patients removed at ingest because they
-    objected (0 when the ingest recorded none)."""
-    per_patient = population.select("patient_id", "population_reason", "is_nsclc").join(
-        lesions.select("patient_id").unique().with_columns(pl.lit(True).alias("_metastatic")),
-        on="patient_id", how="left",
-    ).join(
-        episodes.group_by("patient_id").agg(
-            pl.lit(True).alias("_omd"),
-            (pl.col("omd_state") == "synchronous_omd").any().alias("_sync"),
-            pl.col("is_eortc_som_nsclc").fill_null(False).any().alias("_eortc"),
-        ),
-        on="patient_id", how="left",
-    )
+def _steps(n_opted_out: int = 0) -> list[tuple[str, pl.Expr, str]]:
+    """(step, patients excluded at the step, reason) in order; the first row excludes nobody.
+    The opt-outs are not in the per-patient frame, so their count comes from outside."""
     nsclc = pl.col("is_nsclc")
     metastatic = nsclc & pl.col("_metastatic").fill_null(False)
     omd = metastatic & pl.col("_omd").fill_null(False)
     sync = omd & pl.col("_sync").fill_null(False)
     eortc = sync & pl.col("_eortc").fill_null(False)
-    # (step, patients excluded at the step, reason); the first row excludes nobody.
     steps: list[tuple[str, pl.Expr, str]] = [
         ("registry_patients", pl.lit(0),
          "patients of the registry export, before opt-outs"),
@@ -70,13 +57,42 @@ def cohort_attrition(population: pl.LazyFrame, episodes: pl.LazyFrame,
         ("with_eortc_synchronous_omd", (sync & ~eortc).sum(),
          "synchronous OMD not meeting the EORTC-LCG 2019 definition"),
     ]
+    return steps
+
+
+def attrition_counts(population: pl.LazyFrame, episodes: pl.LazyFrame,
+                     lesions: pl.LazyFrame) -> pl.LazyFrame:
+    """One row: `_total` (patients of the frames) and the patients excluded at each step,
+    opt-outs aside. Counts of disjoint sets of patients add up, so the counts of patient
+    partitions are summed by `attrition_table`."""
+    per_patient = population.select("patient_id", "population_reason", "is_nsclc").join(
+        lesions.select("patient_id").unique().with_columns(pl.lit(True).alias("_metastatic")),
+        on="patient_id", how="left",
+    ).join(
+        episodes.group_by("patient_id").agg(
+            pl.lit(True).alias("_omd"),
+            (pl.col("omd_state") == "synchronous_omd").any().alias("_sync"),
+            pl.col("is_eortc_som_nsclc").fill_null(False).any().alias("_eortc"),
+        ),
+        on="patient_id", how="left",
+    )
+    return per_patient.select(
+        pl.len().cast(pl.Int64).alias("_total"),
+        *(e.cast(pl.Int64).alias(s) for s, e, _ in _steps()),
+    )
+
+
+def attrition_table(counts: pl.LazyFrame, n_opted_out: int = 0) -> pl.LazyFrame:
+    """The cohort flow from `attrition_counts` rows (one per patient partition, summed).
+    `n_opted_out`: patients removed at ingest because they objected."""
+    steps = _steps(n_opted_out)
     names = [s for s, _, _ in steps]
-    counts = per_patient.select(
-        (pl.len() + n_opted_out).cast(pl.Int64).alias("_total"),
-        *(e.cast(pl.Int64).alias(s) for s, e, _ in steps),
+    totals = counts.select(pl.all().sum()).with_columns(
+        (pl.col("_total") + n_opted_out).cast(pl.Int64),
+        pl.lit(n_opted_out, dtype=pl.Int64).alias("excluded_opt_out"),
     )
     return (
-        counts.unpivot(on=names, index="_total", variable_name="step", value_name="excluded")
+        totals.unpivot(on=names, index="_total", variable_name="step", value_name="excluded")
         .with_columns(
             pl.col("step").replace_strict(names, list(range(1, len(names) + 1)),
                                           return_dtype=pl.Int64).alias("step_order"),
@@ -87,3 +103,10 @@ def cohort_attrition(population: pl.LazyFrame, episodes: pl.LazyFrame,
         .with_columns((pl.col("_total") - pl.col("excluded").cum_sum()).alias("remaining"))
         .select(ATTRITION_COLUMNS)
     )
+
+
+def cohort_attrition(population: pl.LazyFrame, episodes: pl.LazyFrame,
+                     lesions: pl.LazyFrame, n_opted_out: int = 0) -> pl.LazyFrame:
+    """The cohort flow (module doc). `n_opted_out`: patients removed at ingest because they
+    objected (0 when the ingest recorded none)."""
+    return attrition_table(attrition_counts(population, episodes, lesions), n_opted_out)

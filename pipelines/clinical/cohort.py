@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.clinical.drugs import drug_class
+from pipelines.clinical.drugs import with_drug_facts
 from pipelines.clinical.lines import IMMUNOTHERAPY_CLASSES, line_at
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
@@ -94,8 +94,8 @@ def _organ_flags(episode_lesions: pl.LazyFrame) -> pl.LazyFrame:
 def _immunotherapy_after(
     episodes: pl.LazyFrame, systemic_therapies: pl.LazyFrame
 ) -> pl.LazyFrame:
-    immunotherapy = systemic_therapies.filter(
-        drug_class().is_in(IMMUNOTHERAPY_CLASSES).fill_null(False)
+    immunotherapy = with_drug_facts(systemic_therapies).filter(
+        pl.col("drug_class").is_in(IMMUNOTHERAPY_CLASSES).fill_null(False)
     ).select("patient_id", "start_date", "end_date")
     return (
         episodes.join(immunotherapy, on="patient_id")

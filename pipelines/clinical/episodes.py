@@ -29,7 +29,7 @@ from pipelines.clinical.assessments import (
     materialise,
     stable_id,
 )
-from pipelines.clinical.attrition import cohort_attrition
+from pipelines.clinical.attrition import attrition_counts, attrition_table
 from pipelines.clinical.eortc import flag_eortc_lcg
 from pipelines.clinical.lesions import counted_lesions, lesion_progressions
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
@@ -189,6 +189,21 @@ def derive_episodes(
     episode_lesions, cohort_attrition (names and columns of docs/marts-interface.md).
     `n_opted_out`: patients removed at ingest because they objected (the attrition's first
     exclusion)."""
+    marts = derive_patient_episodes(staging, params)
+    counts = marts.pop(ATTRITION_COUNTS)
+    return {**marts, "cohort_attrition": attrition_table(counts, n_opted_out)}
+
+
+ATTRITION_COUNTS = "attrition_counts"
+
+
+def derive_patient_episodes(
+    staging: dict[str, pl.LazyFrame], params: ClinicalParameters = DEFAULT_PARAMETERS,
+) -> dict[str, pl.LazyFrame]:
+    """The per-patient episode marts of `derive_episodes` (every rule looks at one patient
+    at a time, so a partition of the patients gives the partition of each mart) and, under
+    `ATTRITION_COUNTS`, the cohort-flow counts of these patients (to be summed over
+    partitions by `attrition.attrition_table`)."""
     population, = materialise(classify_population(
         staging["patients"], staging["primary_tumors"], staging["metastases"], params
     ))
@@ -228,7 +243,7 @@ def derive_episodes(
         "episode_lesions": episode_lesions.select(
             *EPISODE_LESION_COLUMNS[:-1], pl.col("is_new_in_group").alias("is_in_detection_group")
         ).sort("patient_id", "episode_id", "lesion_id"),
-        "cohort_attrition": cohort_attrition(population, episodes, lesions, n_opted_out),
+        ATTRITION_COUNTS: attrition_counts(population, episodes, lesions),
     }
 
 

@@ -30,8 +30,8 @@ import datetime as dt
 
 import polars as pl
 
-from pipelines.clinical.assessments import group_dates
-from pipelines.clinical.drugs import drug_class, is_antineoplastic
+from pipelines.clinical.assessments import group_dates, materialise
+from pipelines.clinical.drugs import with_drug_facts
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
 THERAPY_LINE_COLUMNS = (
@@ -123,10 +123,12 @@ def derive_therapy_lines(
     systemic_therapies: pl.LazyFrame, params: ClinicalParameters = DEFAULT_PARAMETERS
 ) -> pl.LazyFrame:
     """`therapy_lines`: recorded lines when complete for the patient, derived lines otherwise."""
-    periods = systemic_therapies.filter(is_antineoplastic()).with_columns(
-        drug_class().alias("_class"),
-        pl.col("drug_name").str.strip_chars().str.to_lowercase().alias("_drug"),
-        pl.col("line_number").is_null().any().over("patient_id").alias("is_line_derived"),
+    periods, = materialise(
+        with_drug_facts(systemic_therapies).filter(pl.col("is_antineoplastic")).with_columns(
+            pl.col("drug_class").alias("_class"),
+            pl.col("drug_name").str.strip_chars().str.to_lowercase().alias("_drug"),
+            pl.col("line_number").is_null().any().over("patient_id").alias("is_line_derived"),
+        )
     )
     recorded = periods.filter(~pl.col("is_line_derived")).with_columns(
         pl.col("line_number").alias("_line")

@@ -12,8 +12,21 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.clinical.drugs import is_antineoplastic, is_unrecognised_drug
+from pipelines.clinical.drugs import is_antineoplastic, is_unrecognised_drug, with_drug_facts
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
+
+DRUG_FLAGS = ("is_antineoplastic", "is_unrecognised_drug")
+
+
+def drug_periods(systemic_therapies: pl.LazyFrame) -> pl.LazyFrame:
+    """The drug rows that can count as systemic therapy (antineoplastic or unrecognised),
+    with both flags computed once: patient_id, start_date, end_date, is_antineoplastic,
+    is_unrecognised_drug. `with_systemic_therapy` takes it in place of the drug rows."""
+    return (
+        with_drug_facts(systemic_therapies)
+        .filter(pl.col("is_antineoplastic") | pl.col("is_unrecognised_drug"))
+        .select("patient_id", "start_date", "end_date", *DRUG_FLAGS)
+    )
 
 
 def antineoplastic_periods(
@@ -21,9 +34,12 @@ def antineoplastic_periods(
 ) -> pl.LazyFrame:
     """Drug periods that count as systemic therapy: patient_id, drug_start_date,
     drug_end_date (null = ongoing); with `include_unrecognised`, also the periods of drugs
-    recognised by no list (to tell whether such a row decides the on-therapy input)."""
-    counted = is_antineoplastic() | (is_unrecognised_drug() if include_unrecognised
-                                     else pl.lit(False))
+    recognised by no list (to tell whether such a row decides the on-therapy input).
+    `systemic_therapies` may be the drug rows or their `drug_periods`."""
+    flagged = set(DRUG_FLAGS) <= set(systemic_therapies.collect_schema().names())
+    anti = pl.col("is_antineoplastic") if flagged else is_antineoplastic()
+    unrecognised = pl.col("is_unrecognised_drug") if flagged else is_unrecognised_drug()
+    counted = anti | (unrecognised if include_unrecognised else pl.lit(False))
     return systemic_therapies.filter(counted).select(
         "patient_id",
         pl.col("start_date").alias("drug_start_date"),

@@ -1,0 +1,150 @@
+"""Patient partitions of the clinical derivation: how many, what each reads, how its rows
+are written.
+
+The derivation's memory grows with the rows it holds, so the registry is cut into hash
+buckets of `patient_id` (every rule looks at one patient at a time:
+`pipelines/clinical/steps.py`). Each partition is read from DuckDB with a filter
+(`hash(patient_id) % n = k`), derived, and appended to its tables; nothing holds the whole
+batch. The number of partitions follows from the memory budget and the batch's size
+(docs/benchmarks.md, "Memory"):
+
+    n = ceil(staging rows x BYTES_PER_STAGING_ROW / (budget MiB x (1 - DuckDB share)))
+
+Several partitions read a temporary copy of each input table ordered by bucket (one pass
+over the table, then each partition reads its own row groups). A step's tables are written
+in one transaction: a step that fails part way leaves the tables as they were before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines.contract import TABLES
+from pipelines.settings import DUCKDB_SHARE_OF_BUDGET, memory_budget_mb
+from pipelines.sql_quoting import quote_ident
+
+# Peak memory of the clinical steps' frames per staging row of the partition they derive
+# (~240 B measured at 100,000 patients, docs/benchmarks.md), with a 2.5x margin.
+BYTES_PER_STAGING_ROW = 600
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Bucket `index` of `count` hash buckets of patient_id."""
+
+    index: int
+    count: int
+
+
+def partition_count(staging_rows: int, budget_mb: int) -> int:
+    """Partitions needed so that one partition's frames fit the budget's share for Polars."""
+    frames_bytes = budget_mb * (1 - DUCKDB_SHARE_OF_BUDGET) * MIB
+    return max(1, math.ceil(staging_rows * BYTES_PER_STAGING_ROW / frames_bytes))
+
+
+def staging_rows(con: duckdb.DuckDBPyConnection) -> int:
+    union = " UNION ALL ".join(f"SELECT count(*) AS n FROM staging.{quote_ident(t.name)}"
+                               for t in TABLES)
+    return int(con.execute(f"SELECT sum(n) FROM ({union})").fetchone()[0])
+
+
+def plan_partitions(con: duckdb.DuckDBPyConnection, budget_mb: int | None = None,
+                    ) -> list[Partition]:
+    n = partition_count(staging_rows(con), budget_mb or memory_budget_mb())
+    return [Partition(k, n) for k in range(n)]
+
+
+class PartitionReader:
+    """Reads the partitions' rows of tables (only the listed columns, through Arrow).
+
+    With several partitions, a table is first copied once into a temporary table ordered by
+    its bucket, so that each partition reads only its own row groups (DuckDB skips the
+    others by their min/max) instead of scanning the whole table again."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, parts: list[Partition]):
+        self.con = con
+        self.count = len(parts)
+        self.bucketed: dict[tuple[str, str], str] = {}
+
+    def read(self, schema: str, columns: dict[str, tuple[str, ...]], part: Partition,
+             ) -> dict[str, pl.DataFrame]:
+        frames = {}
+        for table, cols in columns.items():
+            select = ", ".join(quote_ident(c) for c in cols)
+            source = f"{quote_ident(schema)}.{quote_ident(table)}"
+            if self.count == 1:
+                sql = f"SELECT {select} FROM {source}"
+            else:
+                sql = (f"SELECT {select} FROM {self._bucketed(schema, table, source, select)}"
+                       f" WHERE _bucket = {part.index}")
+            frames[table] = pl.from_arrow(self.con.sql(sql).to_arrow_table())
+        return frames
+
+    def prepare(self, schema: str, columns: dict[str, tuple[str, ...]]) -> None:
+        """Make the bucketed copies now (before the step's write transaction begins)."""
+        if self.count > 1:
+            for table, cols in columns.items():
+                self._bucketed(schema, table, f"{quote_ident(schema)}.{quote_ident(table)}",
+                               ", ".join(quote_ident(c) for c in cols))
+
+    def _bucketed(self, schema: str, table: str, source: str, select: str) -> str:
+        if (schema, table) not in self.bucketed:
+            name = f"_partitioned_{schema}_{table}"
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS SELECT "
+                f"hash(patient_id) % {self.count} AS _bucket, {select} FROM {source} "
+                f"ORDER BY _bucket")
+            self.bucketed[(schema, table)] = quote_ident(name)
+        return self.bucketed[(schema, table)]
+
+    def close(self) -> None:
+        for name in self.bucketed.values():
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        self.bucketed.clear()
+
+
+class TableAppender:
+    """Writes tables a frame at a time: the first frame of a table replaces it, the next
+    ones are appended (by column name)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, layers: dict[str, str]):
+        self.con = con
+        self.layers = layers
+        self.started: set[str] = set()
+
+    def append(self, frames: dict[str, pl.DataFrame]) -> None:
+        for name, frame in frames.items():
+            target = f"{quote_ident(self.layers[name])}.{quote_ident(name)}"
+            view = "frame_" + uuid.uuid4().hex[:8]
+            self.con.register(view, frame.to_arrow())
+            try:
+                if name in self.started:
+                    self.con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {view}")
+                else:
+                    self.con.execute(f"CREATE SCHEMA IF NOT EXISTS "
+                                     f"{quote_ident(self.layers[name])}")
+                    self.con.execute(f"CREATE OR REPLACE TABLE {target} AS "
+                                     f"SELECT * FROM {view}")
+                    self.started.add(name)
+            finally:
+                self.con.unregister(view)
+
+
+@contextlib.contextmanager
+def writing(con: duckdb.DuckDBPyConnection, layers: dict[str, str]) -> Iterator[TableAppender]:
+    """A TableAppender inside one transaction, committed when the block ends normally."""
+    con.begin()
+    try:
+        yield TableAppender(con, layers)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
