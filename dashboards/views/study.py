@@ -43,29 +43,33 @@ st.subheader("Cohort")
 top = st.columns([3, 1])
 top[0].caption("OMD episodes per category. Click a bar (shift-click for several) to filter; "
                "every category is also a filter in the sidebar.")
-# Each chart costs the browser a few hundred milliseconds to draw (docs/dashboards.md,
-# Speed): three open the page, the other nine on request.
+# Each chart costs the browser time to draw (docs/dashboards.md, Speed): three open the
+# page, the other nine on request.
 show_all = top[1].toggle("Show all twelve charts", value=False, key="study_all_charts")
 shown = FACETS if show_all else [f for f in FACETS if f.key in FEATURED]
 grid = st.columns(CHART_COLUMNS)
 for index, facet in enumerate(shown):
     selected = context.filters.get(facet.key, [])
-    figure = charts.facet_bar(view.bars[facet.key], title=facet.title, selected=selected,
-                              threshold=context.threshold, display=partial(facet_word, facet))
+    spec = charts.facet_bar(view.bars[facet.key], title=facet.title, selected=selected,
+                            threshold=context.threshold, display=partial(facet_word, facet))
     # A new key whenever the facet's filter changes, so an old selection never lingers.
     chart_key = f"chart_{facet.key}_{abs(hash(tuple(selected)))}"
     with grid[index % CHART_COLUMNS]:
-        st.plotly_chart(
-            figure,
+        st.vega_lite_chart(
+            spec,
             key=chart_key,
             on_select=partial(select_from_chart, facet.key, chart_key),
-            selection_mode="points",
-            config={"displayModeBar": False},
+            selection_mode=charts.SELECTION,
+            width="stretch",
         )
 
 st.subheader("Cohort flow")
-st.plotly_chart(charts.cohort_flow(view.flow), config={"displayModeBar": False},
-                key="cohort_flow")
+flow_column, _ = st.columns([2, 3])
+with flow_column:
+    for index, box in enumerate(charts.flow_boxes(view.flow)):
+        if index:
+            st.markdown(":gray[↓]", text_alignment="center")
+        st.container(border=True, key=f"cohort_flow_{index}").markdown(box)
 with st.container():
     st.subheader("Table 1: baseline characteristics")
     groupings = ["(none)"] + [f.column for f in FACETS if f.column and f.column != "center_id"]

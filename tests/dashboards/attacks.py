@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from dashboards import labels as code_labels
@@ -84,14 +85,35 @@ def number(text: str | None) -> int | None:
 
 
 def charts(at: AppTest) -> list[dict]:
+    """The Plotly figures of a page (survival curves; the study view's bars before they
+    were Vega-Lite)."""
     return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
+
+
+def vega_charts(at: AppTest) -> list[tuple[dict, list[dict]]]:
+    """(spec, data rows) of each Vega-Lite chart: the data as the browser receives it
+    (Arrow, moved out of the spec by Streamlit)."""
+    out = []
+    for element in at.get("vega_lite_chart"):
+        data = element.proto.data.data
+        rows = pa.ipc.open_stream(data).read_all().to_pylist() if data else []
+        out.append((json.loads(element.proto.spec), rows))
+    return out
+
+
+def _title(spec: dict) -> str | None:
+    title = spec.get("title")
+    return title.get("text") if isinstance(title, dict) else title
 
 
 def bars(at: AppTest) -> dict[str, dict[str, str]]:
     """{facet key: {label: shown text}} of the study view's bar charts."""
     out: dict[str, dict[str, str]] = {}
-    for spec in charts(at):
-        title = ((spec.get("layout") or {}).get("title") or {}).get("text")
+    for spec, rows in vega_charts(at):
+        if _title(spec) in FACET_TITLES:
+            out[FACET_TITLES[_title(spec)]] = {row["label"]: row["text"] for row in rows}
+    for spec in charts(at):  # a checkout whose bars are Plotly figures (--app)
+        title = _title(spec.get("layout") or {})
         for trace in spec["data"]:
             if trace.get("type") == "bar" and title in FACET_TITLES:
                 out[FACET_TITLES[title]] = dict(zip(trace["customdata"], trace["text"],
@@ -99,8 +121,27 @@ def bars(at: AppTest) -> dict[str, dict[str, str]]:
     return out
 
 
+FLOW_BOX = re.compile(  # one box of dashboards.charts.flow_boxes
+    r"\*\*(.*)\*\*  \nn = (.*?)(?:  \n:gray\[excluded from the step above: (.*)\])?"
+)
+
+
+def _plain(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def flow(at: AppTest) -> list[tuple[str, str, str | None]]:
     """[(step, n text, excluded text)] of the cohort-flow diagram, top to bottom."""
+    steps = []
+    for element in at.markdown:
+        if match := FLOW_BOX.fullmatch(element.value):
+            step, n_text, excluded = match.groups()
+            steps.append((_plain(step), _plain(n_text), excluded and _plain(excluded)))
+    return steps or _plotly_flow(at)
+
+
+def _plotly_flow(at: AppTest) -> list[tuple[str, str, str | None]]:
+    """The cohort flow of a checkout that drew it as a Plotly figure (--app)."""
     for spec in charts(at):
         notes = (spec.get("layout") or {}).get("annotations") or []
         boxes = [n for n in notes if "n = " in (n.get("text") or "")]
