@@ -42,7 +42,8 @@ def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshol
                for small, n in zip(protected, counts["n"].to_list(), strict=True)]
     rows = [
         {"label": label, "word": word, "height": height, "text": text, "small": small,
-         "colour": SELECTED if (not selected or label in selected) else UNSELECTED}
+         "colour": SELECTED if (not selected or label in selected) else UNSELECTED,
+         "describe": f"{word}: {text} OMD episodes"}
         for label, word, height, text, small in zip(
             labels, words, heights, counts["n_label"].to_list(), protected, strict=True)
     ]
@@ -80,6 +81,8 @@ def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshol
                                    "value": [1, 0]},
                     "tooltip": [{"field": "word", "title": title},
                                 {"field": "text", "title": "OMD episodes"}],
+                    # What a screen reader says of a bar: its words and shown count.
+                    "description": {"field": "describe"},
                 },
             },
             {"mark": text_mark, "encoding": {"text": {"field": "text"}}},

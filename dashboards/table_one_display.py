@@ -1,7 +1,10 @@
 """Table 1 as a reader expects it: words for every level and group (dashboards/labels.py),
-an Overall column next to the groups, and ECOG and counts left as numbers."""
+an Overall column next to the groups, and ECOG and counts left as numbers; drawn as a plain
+HTML table (`html_table`), full width, every row visible, each characteristic named once."""
 
 from __future__ import annotations
+
+from html import escape
 
 import polars as pl
 
@@ -46,3 +49,34 @@ def readable(grouped: pl.DataFrame, overall: pl.DataFrame, group: str | None) ->
                               if c not in ("Characteristic", "Level", OVERALL)
                               and label(group, c) not in table.columns})
     return level_words(table)
+
+
+CELL = "padding:0.3rem 0.6rem;border-bottom:1px solid rgba(49,51,63,0.1);"
+HEAD = CELL + "border-bottom:2px solid rgba(49,51,63,0.4);font-weight:600;"
+
+
+def html_table(table: pl.DataFrame) -> str:
+    """Table 1 (`readable` output: Characteristic, Level, then count columns) as an HTML
+    table: the characteristic once per block (rowspan), counts right-aligned, every cell
+    escaped. Static HTML, not a data grid: the study view opens without the grid's scripts
+    (docs/dashboards.md, Speed)."""
+    columns = table.columns
+    counts = columns[2:]
+    head = "".join(f'<th style="{HEAD}text-align:{"left" if i < 2 else "right"}">'
+                   f"{escape(c)}</th>" for i, c in enumerate(columns))
+    spans = table.group_by("Characteristic", maintain_order=True).len()
+    span_of = dict(zip(spans["Characteristic"], spans["len"], strict=True))
+    body, previous = [], None
+    for row in table.iter_rows(named=True):  # a few dozen display rows, not data
+        cells = []
+        name = row["Characteristic"]
+        if name != previous:
+            cells.append(f'<th scope="rowgroup" rowspan="{span_of[name]}" '
+                         f'style="{CELL}text-align:left;vertical-align:top">{escape(str(name))}</th>')
+            previous = name
+        cells.append(f'<td style="{CELL}white-space:nowrap">{escape(str(row["Level"]))}</td>')
+        cells += [f'<td style="{CELL}text-align:right;white-space:nowrap">'
+                  f'{escape("" if row[c] is None else str(row[c]))}</td>' for c in counts]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="table-one" style="width:100%;border-collapse:collapse">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")

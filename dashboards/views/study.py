@@ -13,6 +13,7 @@ from dashboards.disclosure import rows_allowed
 from dashboards.filters import FACETS, FACETS_BY_COLUMN, describe_filters, facet_word
 from dashboards.formatting import date_column_config
 from dashboards.shell import page_context, select_from_chart
+from dashboards.table_one_display import html_table
 
 PAGE = "study"
 CHART_COLUMNS = 3
@@ -82,9 +83,8 @@ with st.container():
         context.database, context.filters, None if grouping == "(none)" else grouping,
         context.policy,
     )
-    # Every row visible (no inner scrolling): 35 px a row plus the header.
-    st.dataframe(table, hide_index=True, height=35 * (table.height + 1) + 3, key="table_one",
-                 width="stretch")
+    # Static HTML: every row visible, and no data-grid scripts for the browser to load.
+    st.html(html_table(table))
     st.download_button(
         "Download Table 1 (CSV)",
         data=lambda frame=table: frame.write_csv(),

@@ -23,9 +23,11 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
@@ -158,7 +160,65 @@ def _plotly_flow(at: AppTest) -> list[tuple[str, str, str | None]]:
 
 
 def frame_with(at: AppTest, column: str):
-    return next((d.value for d in at.dataframe if column in d.value.columns), None)
+    """The first table of the page (a data grid, or a static HTML table such as Table 1)
+    with `column`, as a pandas frame."""
+    frames = [d.value for d in at.dataframe] + html_tables(at)
+    return next((frame for frame in frames if column in frame.columns), None)
+
+
+class _TableParser(HTMLParser):
+    """Rows of each <table>, a rowspan cell repeated on the rows it spans."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.pending: dict[int, tuple[str, int]] = {}  # column → (text, rows still to fill)
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.span = 1
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.row = []
+            self._fill()
+        elif tag in ("td", "th"):
+            self.cell, self.span = [], int(dict(attrs).get("rowspan") or 1)
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.row is not None and self.cell is not None:
+            text = "".join(self.cell)
+            if self.span > 1:
+                self.pending[len(self.row)] = (text, self.span - 1)
+            self.row.append(text)
+            self.cell = None
+            self._fill()
+        elif tag == "tr" and self.row is not None:
+            self.tables[-1].append(self.row)
+            self.row = None
+
+    def _fill(self) -> None:
+        while (column := len(self.row)) in self.pending:
+            text, left = self.pending.pop(column)
+            self.row.append(text)
+            if left > 1:
+                self.pending[column] = (text, left - 1)
+
+
+def html_tables(at: AppTest) -> list[pd.DataFrame]:
+    """Each static HTML table of the page (`st.html`) as a pandas frame of its text."""
+    frames = []
+    for element in at.get("html"):
+        parser = _TableParser()
+        parser.feed(element.proto.body)
+        for header, *rows in (t for t in parser.tables if t):
+            frames.append(pd.DataFrame(rows, columns=header))
+    return frames
 
 
 def metric(at: AppTest, label: str) -> str | None:

@@ -126,7 +126,7 @@ def test_main_journey_in_chromium(warehouse):
         # The redrawn chart: the filtered bar dark, the others pale (one chart, not two).
         page.wait_for_function(
             "() => { const fills = (w) => [...document.querySelectorAll("
-            "`[data-testid=stVegaLiteChart] .mark-rect path[aria-label*='word: ${w};']`)]"
+            "`[data-testid=stVegaLiteChart] .mark-rect path[aria-label^='${w}: ']`)]"
             ".map(p => p.getAttribute('fill')).join();"
             " return fills('Local therapy of all sites') === '#1f5fa8'"
             " && fills('No treatment recorded') === '#9bbbe0'; }",
@@ -140,10 +140,8 @@ def test_main_journey_in_chromium(warehouse):
 
 
 def chart_bar(page, words: str):
-    """A bar of the study view's charts by its label (Vega-Lite's ARIA description)."""
-    return page.locator(
-        f"[data-testid=stVegaLiteChart] .mark-rect path[aria-label*='word: {words};']"
-    )
+    """A bar of the study view's charts by its words (its ARIA label: words and count)."""
+    return page.locator(f"[data-testid=stVegaLiteChart] .mark-rect path[aria-label^='{words}: ']")
 
 
 def wait_metric(page, label: str, want: str) -> None:

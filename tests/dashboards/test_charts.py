@@ -23,10 +23,11 @@ def test_facet_bar_sends_only_shown_values_and_draws_small_counts_at_the_thresho
     assert [r["height"] for r in rows] == [120, 5, 7]
     assert [r["text"] for r in rows] == ["120", "<5", "7"]
     assert [r["small"] for r in rows] == [False, True, False]
+    assert rows[1]["describe"] == "LCT_PARTIAL: <5 OMD episodes"  # what a screen reader says
     assert [r["word"] for r in rows] == ["LCT_ALL_SITES", "LCT_PARTIAL", "NONE"]
     assert [r["colour"] for r in rows] == [charts.UNSELECTED, charts.UNSELECTED,
                                            charts.SELECTED]
-    assert set(rows[0]) == {"label", "word", "height", "text", "small", "colour"}
+    assert set(rows[0]) == {"label", "word", "height", "text", "small", "colour", "describe"}
     bar_layer = spec["layer"][0]
     assert bar_layer["params"][0]["name"] == charts.SELECTION
     assert bar_layer["params"][0]["select"] == {"type": "point", "fields": ["label"]}
@@ -61,3 +62,18 @@ def test_flow_boxes_escape_markdown_and_name_the_exclusions():
     assert second.startswith("**NSCLC \\*only\\* \\[x\\]**  \nn = \\<5  \n:gray[excluded")
     assert "not shown \\(a step below the minimum cell size\\)" in second
     assert charts.markdown_text(":material/home: a_b") == "\\:material/home\\: a\\_b"
+
+
+def test_table_one_html_names_each_characteristic_once_and_escapes_every_cell():
+    from dashboards.table_one_display import html_table
+
+    table = pl.DataFrame({
+        "Characteristic": ["n", "Sex", "Sex"],
+        "Level": ["episodes", "Female", "<b>Male</b>"],
+        "Overall": ["40", "21 (52%)", "<5"],
+    })
+    html = html_table(table)
+    assert html.count('rowspan="2"') == 1 and html.count(">Sex<") == 1
+    assert "&lt;b&gt;Male&lt;/b&gt;" in html and "<b>" not in html
+    assert "&lt;5" in html
+    assert html.count("<tr>") == 4  # header and three rows

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from lifelines import KaplanMeierFitter
 
+from tests.dashboards.attacks import frame_with as table_with_column
 from tests.dashboards.attacks import vega_charts
 from tests.dashboards.conftest import metric, no_exception
 
@@ -30,8 +31,10 @@ def url_values(at, key: str) -> list[str]:
 
 
 def frame_with(at, column: str):
-    """The first dataframe shown with `column` (AppTest does not expose dataframe keys)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    """The first table shown with `column` (AppTest does not expose dataframe keys)."""
+    frame = table_with_column(at, column)
+    assert frame is not None, f"no table with a column {column!r}"
+    return frame
 
 
 def test_study_view_headline_counts(app, warehouse):
@@ -303,7 +306,7 @@ def test_small_counts_are_suppressed_on_a_tiny_cohort(app, tiny_warehouse):
     bars = _bar_charts(at)
     assert len(bars) == 12
     for rows in bars:
-        assert set(rows[0]) == {"label", "word", "height", "text", "small", "colour"}
+        assert set(rows[0]) == {"label", "word", "height", "text", "small", "colour", "describe"}
         for row in rows:
             assert row["text"] in ("<5", "0") or int(row["text"]) >= 5, rows
             if row["text"] == "<5":
