@@ -51,8 +51,16 @@ def readable(grouped: pl.DataFrame, overall: pl.DataFrame, group: str | None) ->
     return level_words(table)
 
 
-CELL = "padding:0.3rem 0.6rem;border-bottom:1px solid rgba(49,51,63,0.1);"
-HEAD = CELL + "border-bottom:2px solid rgba(49,51,63,0.4);font-weight:600;"
+# One style block for the whole table (not a style per cell: the page's message stays small).
+STYLE = (
+    "<style>.table-one{width:100%;border-collapse:collapse}"
+    ".table-one th,.table-one td{padding:0.3rem 0.6rem;"
+    "border-bottom:1px solid rgba(49,51,63,0.1);white-space:nowrap}"
+    ".table-one thead th{border-bottom:2px solid rgba(49,51,63,0.4);text-align:right}"
+    ".table-one thead th:nth-child(-n+2){text-align:left}"
+    ".table-one tbody th{text-align:left;vertical-align:top;white-space:normal}"
+    ".table-one td.n{text-align:right}</style>"
+)
 
 
 def html_table(table: pl.DataFrame) -> str:
@@ -62,8 +70,7 @@ def html_table(table: pl.DataFrame) -> str:
     (docs/dashboards.md, Speed)."""
     columns = table.columns
     counts = columns[2:]
-    head = "".join(f'<th style="{HEAD}text-align:{"left" if i < 2 else "right"}">'
-                   f"{escape(c)}</th>" for i, c in enumerate(columns))
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
     spans = table.group_by("Characteristic", maintain_order=True).len()
     span_of = dict(zip(spans["Characteristic"], spans["len"], strict=True))
     body, previous = [], None
@@ -71,12 +78,12 @@ def html_table(table: pl.DataFrame) -> str:
         cells = []
         name = row["Characteristic"]
         if name != previous:
-            cells.append(f'<th scope="rowgroup" rowspan="{span_of[name]}" '
-                         f'style="{CELL}text-align:left;vertical-align:top">{escape(str(name))}</th>')
+            cells.append(f'<th scope="rowgroup" rowspan="{span_of[name]}">'
+                         f"{escape(str(name))}</th>")
             previous = name
-        cells.append(f'<td style="{CELL}white-space:nowrap">{escape(str(row["Level"]))}</td>')
-        cells += [f'<td style="{CELL}text-align:right;white-space:nowrap">'
-                  f'{escape("" if row[c] is None else str(row[c]))}</td>' for c in counts]
+        cells.append(f"<td>{escape(str(row['Level']))}</td>")
+        cells += [f'<td class="n">{escape("" if row[c] is None else str(row[c]))}</td>'
+                  for c in counts]
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="table-one" style="width:100%;border-collapse:collapse">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return (f'{STYLE}<table class="table-one"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
