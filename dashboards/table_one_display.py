@@ -55,11 +55,11 @@ def readable(grouped: pl.DataFrame, overall: pl.DataFrame, group: str | None) ->
 STYLE = (
     "<style>.table-one{width:100%;border-collapse:collapse}"
     ".table-one th,.table-one td{padding:0.3rem 0.6rem;"
-    "border-bottom:1px solid rgba(49,51,63,0.1);white-space:nowrap}"
+    "border-bottom:1px solid rgba(49,51,63,0.1)}"
     ".table-one thead th{border-bottom:2px solid rgba(49,51,63,0.4);text-align:right}"
     ".table-one thead th:nth-child(-n+2){text-align:left}"
-    ".table-one tbody th{text-align:left;vertical-align:top;white-space:normal}"
-    ".table-one td.n{text-align:right}</style>"
+    ".table-one tbody th{text-align:left;vertical-align:top}"
+    ".table-one td.n{text-align:right;white-space:nowrap}</style>"
 )
 
 
@@ -85,5 +85,6 @@ def html_table(table: pl.DataFrame) -> str:
         cells += [f'<td class="n">{escape("" if row[c] is None else str(row[c]))}</td>'
                   for c in counts]
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'{STYLE}<table class="table-one"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    # Scrolls sideways only when the window is narrower than the table.
+    return (f'{STYLE}<div style="overflow-x:auto"><table class="table-one"><thead><tr>{head}'
+            f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
