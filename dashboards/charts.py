@@ -16,7 +16,6 @@ from plotly.subplots import make_subplots
 
 SELECTED = "#1f5fa8"
 UNSELECTED = "#9bbbe0"
-NEUTRAL = "#5b7fa6"
 SELECTION = "pick"  # the facet charts' point selection
 MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:")
 PALETTE = ("#1f5fa8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#8d6e63", "#3d5a80",

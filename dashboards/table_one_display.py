@@ -71,16 +71,17 @@ def html_table(table: pl.DataFrame) -> str:
     columns = table.columns
     counts = columns[2:]
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    spans = table.group_by("Characteristic", maintain_order=True).len()
-    span_of = dict(zip(spans["Characteristic"], spans["len"], strict=True))
+    # Each run of rows with one characteristic is one block (its first row names it).
+    runs = table.select(pl.col("Characteristic").rle_id().alias("run"))["run"]
+    block = runs.value_counts(sort=False)
+    span_of = dict(zip(block["run"], block["count"], strict=True))
     body, previous = [], None
-    for row in table.iter_rows(named=True):  # a few dozen display rows, not data
+    for run, row in zip(runs, table.iter_rows(named=True), strict=True):  # a few dozen rows
         cells = []
-        name = row["Characteristic"]
-        if name != previous:
-            cells.append(f'<th scope="rowgroup" rowspan="{span_of[name]}">'
-                         f"{escape(str(name))}</th>")
-            previous = name
+        if run != previous:
+            cells.append(f'<th scope="rowgroup" rowspan="{span_of[run]}">'
+                         f"{escape(str(row['Characteristic']))}</th>")
+            previous = run
         cells.append(f"<td>{escape(str(row['Level']))}</td>")
         cells += [f'<td class="n">{escape("" if row[c] is None else str(row[c]))}</td>'
                   for c in counts]

@@ -77,3 +77,5 @@ def test_table_one_html_names_each_characteristic_once_and_escapes_every_cell():
     assert "&lt;b&gt;Male&lt;/b&gt;" in html and "<b>" not in html
     assert "&lt;5" in html
     assert html.count("<tr>") == 4  # header and three rows
+    again = pl.concat([table, table.head(1)])  # "n" again after "Sex": a block of its own
+    assert html_table(again).count('rowspan="1"') == 2
