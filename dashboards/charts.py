@@ -1,9 +1,11 @@
-"""Pure figure builders: frames in, Plotly figures out (no Streamlit, no data access).
+"""Pure figure builders: frames in, figures out (no Streamlit, no data access). The study
+view's bars are Vega-Lite specs and its cohort flow is Markdown (both light for the
+browser); the survival curves are Plotly figures.
 
 Counts arrive already protected (`n`, `n_label`, `n_small` from `dashboards.disclosure`):
-a small bar is drawn at the threshold's height, hatched, and labelled "<5", so neither its
-height nor its hover text gives the count away; other bars are drawn at their shown
-(perturbed) value, never the true one.
+a small bar is drawn at the threshold's height, pale with a dashed outline, and labelled
+"<5", so neither its height nor its tooltip gives the count away; other bars are drawn at
+their shown (perturbed) value, never the true one.
 """
 
 from __future__ import annotations
@@ -14,93 +16,104 @@ from plotly.subplots import make_subplots
 
 SELECTED = "#1f5fa8"
 UNSELECTED = "#9bbbe0"
-NEUTRAL = "#5b7fa6"
+SELECTION = "pick"  # the facet charts' point selection
+MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$:")
 PALETTE = ("#1f5fa8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#8d6e63", "#3d5a80",
            "#b5838d", "#52796f", "#bc6c25", "#4a4e69", "#9c6644")
 
 
 def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshold: int,
-              display=None) -> go.Figure:
-    """Bars of one facet (`label`, `n`, `n_label`, `n_small`); selected labels dark.
+              display=None) -> dict:
+    """A Vega-Lite spec of one facet's bars (`label`, `n`, `n_label`, `n_small`); selected
+    labels dark. Vega-Lite, not Plotly: the study view opens with these charts, and
+    Plotly's 4.6 MB script costs a new session about a second before anything in the page
+    is drawn (docs/dashboards.md, Speed).
 
-    Clicking a bar selects its label (Streamlit `on_select`); `customdata` carries the label.
+    Clicking a bar selects its label (point selection `SELECTION`, field `label`, shift-click
+    for several; Streamlit `on_select`). The data sent holds only shown values: `height`
+    (the threshold for a small count), `text` (the shown count or "<5"), `small`.
     """
-    protected = counts["n_small"]
-    heights = pl.select(
-        pl.when(protected).then(pl.lit(threshold)).otherwise(counts["n"])
-    ).to_series()
+    protected = counts["n_small"].to_list()
     labels = counts["label"].to_list()
     # Words on the axis (`display`: code -> words); the code stays the selection's value.
     words = [display(label) for label in labels] if display else labels
-    colors = [
-        SELECTED if (not selected or label in selected) else UNSELECTED for label in labels
+    heights = [threshold if small else (n or 0)
+               for small, n in zip(protected, counts["n"].to_list(), strict=True)]
+    rows = [
+        {"label": label, "word": word, "height": height, "text": text, "small": small,
+         "colour": SELECTED if (not selected or label in selected) else UNSELECTED,
+         "describe": f"{word}: {text} OMD episodes"}
+        for label, word, height, text, small in zip(
+            labels, words, heights, counts["n_label"].to_list(), protected, strict=True)
     ]
     # Long labels (OMD states, strategies) read better on horizontal bars.
     horizontal = bool(words) and max(len(word) for word in words) > 12
-    values = heights.to_list()
-    bar = go.Bar(
-        x=values if horizontal else words,
-        y=words if horizontal else values,
-        orientation="h" if horizontal else "v",
-        text=counts["n_label"].to_list(),
-        textposition="outside",
-        customdata=labels,
-        hovertext=words,
-        hovertemplate="%{hovertext}: %{text} episodes<extra></extra>",
-        marker={
-            "color": colors,
-            "pattern": {"shape": ["/" if p else "" for p in protected.to_list()]},
-        },
-        cliponaxis=False,
-    )
-    figure = go.Figure(bar)
-    category_axis = {"type": "category", "automargin": True}
-    value_axis = {"visible": False}
-    if horizontal:
-        category_axis |= {"autorange": "reversed"}
-    figure.update_layout(
-        title={"text": title, "font": {"size": 14}},
-        height=max(260, 26 * len(labels) + 70) if horizontal else 260,
-        margin={"l": 10, "r": 30, "t": 40, "b": 10},
-        xaxis=value_axis if horizontal else category_axis | {"tickangle": 0},
-        yaxis=category_axis if horizontal else value_axis,
-        clickmode="event+select",
-        dragmode=False,
-        showlegend=False,
-    )
-    return figure
+    category = {"field": "word", "type": "nominal", "sort": None, "title": None,
+                "axis": {"labelLimit": 240, "labelAngle": 0, "ticks": False}}
+    # Room for the count written at the end of the longest bar.
+    value = {"field": "height", "type": "quantitative", "axis": None,
+             "scale": {"domain": [0, max(heights, default=1) * 1.18 or 1]}}
+    selection = {"name": SELECTION, "select": {"type": "point", "fields": ["label"]}}
+    chosen = [label for label in labels if label in selected]
+    if chosen:  # the current filter starts selected, so a shift-click adds to it
+        selection["value"] = [{"label": label} for label in chosen]
+    text_mark = ({"type": "text", "align": "left", "baseline": "middle", "dx": 3}
+                 if horizontal else {"type": "text", "baseline": "bottom", "dy": -2})
+    return {
+        "title": {"text": title, "fontSize": 14, "anchor": "start"},
+        "height": 26 * len(labels) if horizontal else 190,
+        "data": {"values": rows},
+        "encoding": {"y": category, "x": value} if horizontal else {"x": category, "y": value},
+        "layer": [
+            {
+                "mark": {"type": "bar", "cursor": "pointer", "strokeWidth": 1.5},
+                "params": [selection],
+                "encoding": {
+                    "color": {"field": "colour", "type": "nominal", "scale": None,
+                              "legend": None},
+                    "stroke": {"field": "colour", "type": "nominal", "scale": None,
+                               "legend": None},
+                    # A small count: drawn at the threshold's height, pale and dashed.
+                    "fillOpacity": {"condition": {"test": "datum.small", "value": 0.25},
+                                    "value": 1},
+                    "strokeDash": {"condition": {"test": "datum.small", "value": [4, 2]},
+                                   "value": [1, 0]},
+                    "tooltip": [{"field": "word", "title": title},
+                                {"field": "text", "title": "OMD episodes"}],
+                    # What a screen reader says of a bar: its words and shown count.
+                    "description": {"field": "describe"},
+                },
+            },
+            {"mark": text_mark, "encoding": {"text": {"field": "text"}}},
+        ],
+        # Fit the column's width; the height is the bars' own (one band per label).
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "config": {"view": {"stroke": None}},
+    }
 
 
-def cohort_flow(steps: pl.DataFrame) -> go.Figure:
-    """Boxes top to bottom (`step`, `n_label`, `excluded_label`): the cohort-flow diagram."""
-    n = steps.height
-    figure = go.Figure()
-    for i, row in enumerate(steps.iter_rows(named=True)):  # a handful of steps, not data rows
-        y = n - i
-        figure.add_annotation(
-            x=0.35, y=y, text=f"<b>{row['step']}</b><br>n = {row['n_label']}",
-            showarrow=False, bordercolor=NEUTRAL, borderwidth=1.5, borderpad=8,
-            bgcolor="#f3f6fa", width=330, font={"size": 13},
-        )
-        if i > 0:
-            figure.add_annotation(
-                x=0.35, y=y + 0.28, ax=0.35, ay=y + 0.72, xref="x", yref="y", axref="x",
-                ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor=NEUTRAL,
-                text="",
-            )
-            if row.get("excluded_label"):
-                figure.add_annotation(
-                    x=0.8, y=y + 0.5, text=f"excluded: {row['excluded_label']}",
-                    showarrow=False, font={"size": 12, "color": "#6b6b6b"},
-                )
-    figure.update_layout(
-        height=110 * max(n, 1) + 20,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"visible": False, "range": [0, 1]},
-        yaxis={"visible": False, "range": [0.4, n + 0.6]},
-        plot_bgcolor="white",
-    )
-    return figure
+def selected_labels(state: dict | None) -> list[str]:
+    """The labels picked on a `facet_bar` chart, from its Streamlit selection state."""
+    points = ((state or {}).get("selection") or {}).get(SELECTION) or []
+    return list(dict.fromkeys(str(p["label"]) for p in points if p.get("label") is not None))
+
+
+def flow_boxes(steps: pl.DataFrame) -> list[str]:
+    """The cohort-flow diagram as one Markdown text per box, top to bottom (`step`,
+    `n_label`, `excluded_label`): drawn with Streamlit's own bordered containers, so the
+    page needs no chart script for it."""
+    boxes = []
+    for row in steps.iter_rows(named=True):  # a handful of steps, not data rows
+        text = f"**{markdown_text(row['step'])}**  \nn = {markdown_text(row['n_label'])}"
+        if row.get("excluded_label"):
+            text += f"  \n:gray[excluded from the step above: {markdown_text(row['excluded_label'])}]"
+        boxes.append(text)
+    return boxes
+
+
+def markdown_text(text: str) -> str:
+    """Plain text safe inside Streamlit Markdown (punctuation escaped, no emoji codes)."""
+    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in str(text))
 
 
 def _step_xy(part: pl.DataFrame, column: str) -> tuple[list[float], list[float]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboards import data
+from dashboards import charts, data
 from dashboards.access import Viewer
 from dashboards.disclosure import Policy, policy_for
 from dashboards.filters import (
@@ -74,10 +74,9 @@ def clear_filters() -> None:
 
 
 def select_from_chart(facet_key: str, chart_key: str) -> None:
-    """A click (or box/lasso) on a chart's bars sets that facet's filter to those bars."""
-    state = st.session_state.get(chart_key) or {}
-    points = (state.get("selection") or {}).get("points") or []
-    values = [str(p.get("customdata") or p.get("x")) for p in points]
+    """A click (shift-click for several) on a chart's bars sets that facet's filter to
+    those bars."""
+    values = charts.selected_labels(st.session_state.get(chart_key))
     if values:
         st.session_state[filter_key(facet_key)] = list(dict.fromkeys(values))
 

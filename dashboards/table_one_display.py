@@ -1,7 +1,10 @@
 """Table 1 as a reader expects it: words for every level and group (dashboards/labels.py),
-an Overall column next to the groups, and ECOG and counts left as numbers."""
+an Overall column next to the groups, and ECOG and counts left as numbers; drawn as a plain
+HTML table (`html_table`), full width, every row visible, each characteristic named once."""
 
 from __future__ import annotations
+
+from html import escape
 
 import polars as pl
 
@@ -46,3 +49,43 @@ def readable(grouped: pl.DataFrame, overall: pl.DataFrame, group: str | None) ->
                               if c not in ("Characteristic", "Level", OVERALL)
                               and label(group, c) not in table.columns})
     return level_words(table)
+
+
+# One style block for the whole table (not a style per cell: the page's message stays small).
+STYLE = (
+    "<style>.table-one{width:100%;border-collapse:collapse}"
+    ".table-one th,.table-one td{padding:0.3rem 0.6rem;"
+    "border-bottom:1px solid rgba(49,51,63,0.1)}"
+    ".table-one thead th{border-bottom:2px solid rgba(49,51,63,0.4);text-align:right}"
+    ".table-one thead th:nth-child(-n+2){text-align:left}"
+    ".table-one tbody th{text-align:left;vertical-align:top}"
+    ".table-one td.n{text-align:right;white-space:nowrap}</style>"
+)
+
+
+def html_table(table: pl.DataFrame) -> str:
+    """Table 1 (`readable` output: Characteristic, Level, then count columns) as an HTML
+    table: the characteristic once per block (rowspan), counts right-aligned, every cell
+    escaped. Static HTML, not a data grid: the study view opens without the grid's scripts
+    (docs/dashboards.md, Speed)."""
+    columns = table.columns
+    counts = columns[2:]
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    # Each run of rows with one characteristic is one block (its first row names it).
+    runs = table.select(pl.col("Characteristic").rle_id().alias("run"))["run"]
+    block = runs.value_counts(sort=False)
+    span_of = dict(zip(block["run"], block["count"], strict=True))
+    body, previous = [], None
+    for run, row in zip(runs, table.iter_rows(named=True), strict=True):  # a few dozen rows
+        cells = []
+        if run != previous:
+            cells.append(f'<th scope="rowgroup" rowspan="{span_of[run]}">'
+                         f"{escape(str(row['Characteristic']))}</th>")
+            previous = run
+        cells.append(f"<td>{escape(str(row['Level']))}</td>")
+        cells += [f'<td class="n">{escape("" if row[c] is None else str(row[c]))}</td>'
+                  for c in counts]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    # Scrolls sideways only when the window is narrower than the table.
+    return (f'{STYLE}<div style="overflow-x:auto"><table class="table-one"><thead><tr>{head}'
+            f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")

@@ -13,6 +13,7 @@ from dashboards.disclosure import rows_allowed
 from dashboards.filters import FACETS, FACETS_BY_COLUMN, describe_filters, facet_word
 from dashboards.formatting import date_column_config
 from dashboards.shell import page_context, select_from_chart
+from dashboards.table_one_display import html_table
 
 PAGE = "study"
 CHART_COLUMNS = 3
@@ -43,29 +44,33 @@ st.subheader("Cohort")
 top = st.columns([3, 1])
 top[0].caption("OMD episodes per category. Click a bar (shift-click for several) to filter; "
                "every category is also a filter in the sidebar.")
-# Each chart costs the browser a few hundred milliseconds to draw (docs/dashboards.md,
-# Speed): three open the page, the other nine on request.
+# Each chart costs the browser time to draw (docs/dashboards.md, Speed): three open the
+# page, the other nine on request.
 show_all = top[1].toggle("Show all twelve charts", value=False, key="study_all_charts")
 shown = FACETS if show_all else [f for f in FACETS if f.key in FEATURED]
 grid = st.columns(CHART_COLUMNS)
 for index, facet in enumerate(shown):
     selected = context.filters.get(facet.key, [])
-    figure = charts.facet_bar(view.bars[facet.key], title=facet.title, selected=selected,
-                              threshold=context.threshold, display=partial(facet_word, facet))
+    spec = charts.facet_bar(view.bars[facet.key], title=facet.title, selected=selected,
+                            threshold=context.threshold, display=partial(facet_word, facet))
     # A new key whenever the facet's filter changes, so an old selection never lingers.
     chart_key = f"chart_{facet.key}_{abs(hash(tuple(selected)))}"
     with grid[index % CHART_COLUMNS]:
-        st.plotly_chart(
-            figure,
+        st.vega_lite_chart(
+            spec,
             key=chart_key,
             on_select=partial(select_from_chart, facet.key, chart_key),
-            selection_mode="points",
-            config={"displayModeBar": False},
+            selection_mode=charts.SELECTION,
+            width="stretch",
         )
 
 st.subheader("Cohort flow")
-st.plotly_chart(charts.cohort_flow(view.flow), config={"displayModeBar": False},
-                key="cohort_flow")
+flow_column, _ = st.columns([2, 3])
+with flow_column:
+    for index, box in enumerate(charts.flow_boxes(view.flow)):
+        if index:
+            st.markdown(":gray[↓]", text_alignment="center")
+        st.container(border=True, key=f"cohort_flow_{index}").markdown(box)
 with st.container():
     st.subheader("Table 1: baseline characteristics")
     groupings = ["(none)"] + [f.column for f in FACETS if f.column and f.column != "center_id"]
@@ -78,9 +83,8 @@ with st.container():
         context.database, context.filters, None if grouping == "(none)" else grouping,
         context.policy,
     )
-    # Every row visible (no inner scrolling): 35 px a row plus the header.
-    st.dataframe(table, hide_index=True, height=35 * (table.height + 1) + 3, key="table_one",
-                 width="stretch")
+    # Static HTML: every row visible, and no data-grid scripts for the browser to load.
+    st.html(html_table(table))
     st.download_button(
         "Download Table 1 (CSV)",
         data=lambda frame=table: frame.write_csv(),

@@ -23,9 +23,12 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from dashboards import labels as code_labels
@@ -84,14 +87,35 @@ def number(text: str | None) -> int | None:
 
 
 def charts(at: AppTest) -> list[dict]:
+    """The Plotly figures of a page (survival curves; the study view's bars before they
+    were Vega-Lite)."""
     return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
+
+
+def vega_charts(at: AppTest) -> list[tuple[dict, list[dict]]]:
+    """(spec, data rows) of each Vega-Lite chart: the data as the browser receives it
+    (Arrow, moved out of the spec by Streamlit)."""
+    out = []
+    for element in at.get("vega_lite_chart"):
+        data = element.proto.data.data
+        rows = pa.ipc.open_stream(data).read_all().to_pylist() if data else []
+        out.append((json.loads(element.proto.spec), rows))
+    return out
+
+
+def _title(spec: dict) -> str | None:
+    title = spec.get("title")
+    return title.get("text") if isinstance(title, dict) else title
 
 
 def bars(at: AppTest) -> dict[str, dict[str, str]]:
     """{facet key: {label: shown text}} of the study view's bar charts."""
     out: dict[str, dict[str, str]] = {}
-    for spec in charts(at):
-        title = ((spec.get("layout") or {}).get("title") or {}).get("text")
+    for spec, rows in vega_charts(at):
+        if _title(spec) in FACET_TITLES:
+            out[FACET_TITLES[_title(spec)]] = {row["label"]: row["text"] for row in rows}
+    for spec in charts(at):  # a checkout whose bars are Plotly figures (--app)
+        title = _title(spec.get("layout") or {})
         for trace in spec["data"]:
             if trace.get("type") == "bar" and title in FACET_TITLES:
                 out[FACET_TITLES[title]] = dict(zip(trace["customdata"], trace["text"],
@@ -99,8 +123,27 @@ def bars(at: AppTest) -> dict[str, dict[str, str]]:
     return out
 
 
+FLOW_BOX = re.compile(  # one box of dashboards.charts.flow_boxes
+    r"\*\*(.*)\*\*  \nn = (.*?)(?:  \n:gray\[excluded from the step above: (.*)\])?"
+)
+
+
+def _plain(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def flow(at: AppTest) -> list[tuple[str, str, str | None]]:
     """[(step, n text, excluded text)] of the cohort-flow diagram, top to bottom."""
+    steps = []
+    for element in at.markdown:
+        if match := FLOW_BOX.fullmatch(element.value):
+            step, n_text, excluded = match.groups()
+            steps.append((_plain(step), _plain(n_text), excluded and _plain(excluded)))
+    return steps or _plotly_flow(at)
+
+
+def _plotly_flow(at: AppTest) -> list[tuple[str, str, str | None]]:
+    """The cohort flow of a checkout that drew it as a Plotly figure (--app)."""
     for spec in charts(at):
         notes = (spec.get("layout") or {}).get("annotations") or []
         boxes = [n for n in notes if "n = " in (n.get("text") or "")]
@@ -117,7 +160,65 @@ def flow(at: AppTest) -> list[tuple[str, str, str | None]]:
 
 
 def frame_with(at: AppTest, column: str):
-    return next((d.value for d in at.dataframe if column in d.value.columns), None)
+    """The first table of the page (a data grid, or a static HTML table such as Table 1)
+    with `column`, as a pandas frame."""
+    frames = [d.value for d in at.dataframe] + html_tables(at)
+    return next((frame for frame in frames if column in frame.columns), None)
+
+
+class _TableParser(HTMLParser):
+    """Rows of each <table>, a rowspan cell repeated on the rows it spans."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.pending: dict[int, tuple[str, int]] = {}  # column → (text, rows still to fill)
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.span = 1
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.row = []
+            self._fill()
+        elif tag in ("td", "th"):
+            self.cell, self.span = [], int(dict(attrs).get("rowspan") or 1)
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.row is not None and self.cell is not None:
+            text = "".join(self.cell)
+            if self.span > 1:
+                self.pending[len(self.row)] = (text, self.span - 1)
+            self.row.append(text)
+            self.cell = None
+            self._fill()
+        elif tag == "tr" and self.row is not None:
+            self.tables[-1].append(self.row)
+            self.row = None
+
+    def _fill(self) -> None:
+        while (column := len(self.row)) in self.pending:
+            text, left = self.pending.pop(column)
+            self.row.append(text)
+            if left > 1:
+                self.pending[column] = (text, left - 1)
+
+
+def html_tables(at: AppTest) -> list[pd.DataFrame]:
+    """Each static HTML table of the page (`st.html`) as a pandas frame of its text."""
+    frames = []
+    for element in at.get("html"):
+        parser = _TableParser()
+        parser.feed(element.proto.body)
+        for header, *rows in (t for t in parser.tables if t):
+            frames.append(pd.DataFrame(rows, columns=header))
+    return frames
 
 
 def metric(at: AppTest, label: str) -> str | None:

@@ -37,7 +37,7 @@ def test_signed_out_users_see_only_the_sign_in_page(app, warehouse):
     assert at.title[0].value == "Oligometastatic NSCLC registry"
     assert [b.label for b in at.button] == ["Log in"]
     assert not at.metric and not at.dataframe and not at.multiselect
-    assert not at.get("plotly_chart")
+    assert not at.get("plotly_chart") and not at.get("vega_lite_chart")
 
 
 def test_role_from_the_id_token_claim(app, warehouse):

@@ -69,6 +69,10 @@ def expected_numbers(warehouse) -> tuple[int, int, float]:
 def test_main_journey_in_chromium(warehouse):
     require_chromium()
     in_state, total, median = expected_numbers(warehouse)
+    with duckdb.connect(str(warehouse.paths.current), read_only=True) as con:
+        strategy_counts = dict(con.execute(
+            "SELECT treatment_strategy, count(*) FROM marts.episode_cohort GROUP BY ALL"
+        ).fetchall())
     # The demo identity in the analyst role: exact counts and the episode CSV.
     with serve(warehouse.home, ARTIFACTS / "streamlit.log", env={"OLIGO_DEMO_ROLE": "analyst"}
                ) as url, chromium() as browser:
@@ -82,13 +86,7 @@ def test_main_journey_in_chromium(warehouse):
         shoot(page, "study-view")
 
         choose_filter(page, "OMD state", STATE_WORDS)
-        page.wait_for_function(
-            "([label, want]) => [...document.querySelectorAll('[data-testid=stMetric]')]"
-            ".some(m => m.innerText.includes(label) && "
-            "m.querySelector('[data-testid=stMetricValue]').innerText === want)",
-            arg=["OMD episodes", f"{in_state:,}"],
-            timeout=30_000,
-        )
+        wait_metric(page, "OMD episodes", f"{in_state:,}")
         assert f"omd_state={STATE}" in page.url
         page.wait_for_timeout(1500)
         shoot(page, "study-view-filtered")
@@ -121,3 +119,36 @@ def test_main_journey_in_chromium(warehouse):
         page.goto(f"{url}/study", wait_until="domcontentloaded")
         metric_value(page, "OMD episodes").wait_for(timeout=60_000)
         assert page.get_by_text("Page not found").count() == 0
+        # A click on a bar filters by it; a shift-click adds the next bar to the filter.
+        chart_bar(page, "Local therapy of all sites").click()
+        page.wait_for_url(re.compile(r"treatment_strategy=lct_all_sites$"), timeout=30_000)
+        wait_metric(page, "OMD episodes", f"{strategy_counts['lct_all_sites']:,}")
+        # The redrawn chart: the filtered bar dark, the others pale (one chart, not two).
+        page.wait_for_function(
+            "() => { const fills = (w) => [...document.querySelectorAll("
+            "`[data-testid=stVegaLiteChart] .mark-rect path[aria-label^='${w}: ']`)]"
+            ".map(p => p.getAttribute('fill')).join();"
+            " return fills('Local therapy of all sites') === '#1f5fa8'"
+            " && fills('No treatment recorded') === '#9bbbe0'; }",
+            timeout=30_000,
+        )
+        chart_bar(page, "No treatment recorded").click(modifiers=["Shift"])
+        page.wait_for_url(re.compile(r"treatment_strategy=lct_all_sites&treatment_strategy=none"),
+                          timeout=30_000)
+        wait_metric(page, "OMD episodes",
+                    f"{strategy_counts['lct_all_sites'] + strategy_counts['none']:,}")
+
+
+def chart_bar(page, words: str):
+    """A bar of the study view's charts by its words (its ARIA label: words and count)."""
+    return page.locator(f"[data-testid=stVegaLiteChart] .mark-rect path[aria-label^='{words}: ']")
+
+
+def wait_metric(page, label: str, want: str) -> None:
+    page.wait_for_function(
+        "([label, want]) => [...document.querySelectorAll('[data-testid=stMetric]')]"
+        ".some(m => m.innerText.includes(label) && "
+        "m.querySelector('[data-testid=stMetricValue]').innerText === want)",
+        arg=[label, want],
+        timeout=30_000,
+    )

@@ -6,13 +6,14 @@ lifelines directly), not through the dashboards' own code.
 
 from __future__ import annotations
 
-import json
 import re
 
 import duckdb
 import pytest
 from lifelines import KaplanMeierFitter
 
+from tests.dashboards.attacks import frame_with as table_with_column
+from tests.dashboards.attacks import vega_charts
 from tests.dashboards.conftest import metric, no_exception
 
 SURVIVAL = "views/survival.py"
@@ -30,8 +31,10 @@ def url_values(at, key: str) -> list[str]:
 
 
 def frame_with(at, column: str):
-    """The first dataframe shown with `column` (AppTest does not expose dataframe keys)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    """The first table shown with `column` (AppTest does not expose dataframe keys)."""
+    frame = table_with_column(at, column)
+    assert frame is not None, f"no table with a column {column!r}"
+    return frame
 
 
 def test_study_view_headline_counts(app, warehouse):
@@ -283,13 +286,8 @@ def test_empty_data_folder_says_what_to_do(app, tmp_path):
 
 
 def _bar_charts(at):
-    charts = []
-    for element in at.get("plotly_chart"):
-        spec = json.loads(element.proto.spec)
-        for trace in spec["data"]:
-            if trace.get("type") == "bar":
-                charts.append(trace)
-    return charts
+    """The data rows of each of the study view's bar charts (Vega-Lite)."""
+    return [rows for _spec, rows in vega_charts(at)]
 
 
 def test_small_counts_are_suppressed_on_a_tiny_cohort(app, tiny_warehouse):
@@ -307,13 +305,13 @@ def test_small_counts_are_suppressed_on_a_tiny_cohort(app, tiny_warehouse):
     at.toggle(key="study_all_charts").set_value(True).run()
     bars = _bar_charts(at)
     assert len(bars) == 12
-    for trace in bars:
-        texts, labels = trace["text"], trace["customdata"]
-        heights = trace["x"] if trace.get("orientation") == "h" else trace["y"]
-        for text, height in zip(texts, heights, strict=True):
-            assert text in ("<5", "0") or int(text) >= 5, (labels, texts)
-            if text == "<5":
-                assert height == 5  # the bar's length does not give the count away
+    for rows in bars:
+        assert set(rows[0]) == {"label", "word", "height", "text", "small", "colour", "describe"}
+        for row in rows:
+            assert row["text"] in ("<5", "0") or int(row["text"]) >= 5, rows
+            if row["text"] == "<5":
+                assert row["small"]
+                assert row["height"] == 5  # the bar's length does not give the count away
     assert any("row-level data, for the analyst role" in i.value for i in at.info)
 
 
