@@ -57,7 +57,7 @@ def test_a_publishing_run_writes_no_more_dagster_events_than_the_docs_state(home
     # The steps' own messages: a warning per check step that found failures, no chatter.
     assert all(n <= 1 and step.startswith("dq_") for step, n in messages.items()), messages
     assert stated["total"] == sum(  # the doc's table adds up
-        stated.get(step, stated.get("dq_marts_*", 0)) for step in measured)
+        stated.get(step, stated.get("dq_marts_*", 0)) for step in measured), sorted(measured.items())
     over = {step: (count, stated.get(step, stated.get("dq_marts_*")))
             for step, count in measured.items()
             if step not in stated and not step.startswith("dq_marts_")
