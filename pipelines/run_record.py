@@ -157,7 +157,8 @@ def classify(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str]:
         user = first.step_failure_data.user_failure_data
         if user is not None and user.description:
             return "failed", user.description
-        return "failed", f"{first.step_key}: {_text(list(error_chain(first.step_failure_data.error))[-1])}"
+        cause = _text(list(error_chain(first.step_failure_data.error))[-1])
+        return "failed", f"{first.step_key}: {cause}{_budget_hint(cause)}"
     published = [e.event_specific_data.materialization for e in
                  _events(instance, run_id, {kinds.ASSET_MATERIALIZATION})]
     snapshot = [m for m in published if m.asset_key == PUBLISH_KEY]
@@ -169,6 +170,17 @@ def classify(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str]:
         return "published", "marts published"
     return "unchanged", (f"{len(published)} assets materialised; the published files are "
                          "unchanged (the publish step was not part of this run)")
+
+
+def _budget_hint(cause: str) -> str:
+    """What to do when DuckDB ran out of the memory the run's budget gives it."""
+    if "Out of Memory Error" not in cause:
+        return ""
+    from pipelines.settings import duckdb_memory_limit, memory_budget_mb
+
+    return (f" (the run's memory budget OLIGO_MEMORY_BUDGET_MB={memory_budget_mb()} gives "
+            f"DuckDB {duckdb_memory_limit()}: raise it, or free memory, and run again; "
+            "docs/benchmarks.md, Memory)")
 
 
 def error_chain(error):
