@@ -86,8 +86,13 @@ def facet_bar(counts: pl.DataFrame, *, title: str, selected: list[str], threshol
             },
             {"mark": text_mark, "encoding": {"text": {"field": "text"}}},
         ],
-        # Fit the column's width; the height is the bars' own (one band per label).
+        # Fit the column's width; the height is the bars' own (one band per label). The
+        # right padding holds the longest count written past a bar's end (never cut to
+        # "1,5" in a narrow column).
         "autosize": {"type": "fit-x", "contains": "padding"},
+        "padding": {"left": 0, "bottom": 0, "top": 4 if horizontal else 16,
+                    "right": 8 + 7 * max((len(str(r["text"])) for r in rows), default=0)
+                    if horizontal else 4},
         "config": {"view": {"stroke": None}},
     }
 

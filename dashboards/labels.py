@@ -78,6 +78,25 @@ CODE_LABELS: dict[str, dict[str, str]] = {
 }
 # Columns whose codes share a vocabulary.
 CODE_LABELS["organs"] = ORGAN_LABELS
+# The cohort flow's steps (marts.cohort_attrition, docs/clinical-rules.md section 1): each
+# box names who remains after the step.
+CODE_LABELS["attrition_step"] = {
+    "registry_patients": "Patients in the registry export",
+    "excluded_opt_out": "Without patients who objected (opt-out)",
+    "excluded_no_primary": "With a primary lung tumour recorded",
+    "excluded_other_topography": "Primary in the lung (ICD-O-3 C34)",
+    "excluded_not_invasive": "Primary malignant and invasive",
+    "excluded_sclc": "Not small cell carcinoma",
+    "excluded_lcnec_carcinoid": "Not large-cell neuroendocrine carcinoma or carcinoid",
+    "excluded_other_histology": "Histology in the NSCLC code set",
+    "review_8000_8010": "Not carcinoma NOS (8000, 8010), set aside for review",
+    "unclassifiable_ambiguous_primary": "Primary of the metastases known",
+    "nsclc": "NSCLC population",
+    "metastatic_nsclc": "Metastatic NSCLC (a counted distant metastasis)",
+    "with_omd_episode": "With an oligometastatic episode",
+    "with_synchronous_omd": "With synchronous oligometastatic disease",
+    "with_eortc_synchronous_omd": "Synchronous OMD meeting the EORTC-LCG 2019 definition",
+}
 BOOLEAN_COLUMN_WORDS = {
     "is_synchronous": ("Synchronous", "Metachronous"),
     "all_sites_treated": ("All sites treated", "Not all sites treated"),

@@ -22,6 +22,7 @@ from dashboards.disclosure import (
     protected_total,
 )
 from dashboards.filters import ORGAN_FLAGS, Facet, apply_filters, label_expr, sort_labels
+from dashboards.labels import labels_for
 from pipelines.stats import median_followup
 
 EPISODE = "episode_id"
@@ -107,23 +108,31 @@ def flow_steps(
     Step counts are protected (attrition arrives aggregated: `protected_aggregate_counts`;
     the filtered step is counted from its rows). An exclusion is the difference of the two
     shown counts, so it tells nothing they do not; when either is below the minimum cell
-    size the exclusion is not shown. The last step counts the patients of the cohort itself:
-    given `cohort_rows` (every episode) holding exactly those patients, it is counted from
-    their rows, so it shows the same value as the headline "Patients" (one cell, one value).
+    size the exclusion is not shown. Steps that exclude nobody are one cell (same patients,
+    same value). The step whose patients are the cohort's own (`cohort_rows`, every
+    episode) is counted from their rows, so it shows the same value as the headline
+    "Patients" (one cell, one value). Step codes are shown in words (dashboards/labels.py).
     """
-    ordered = attrition.sort("step_order")
-    steps = protected_aggregate_counts(
-        ordered.select("step", "remaining"),
-        count="remaining", identity=["step"], policy=policy,
+    # Consecutive steps that exclude nobody hold the same patients: one cell, keyed on the
+    # first of them, so they show one value (never 4,999 then 5,001 for the same people).
+    starts_a_run = (pl.col("remaining") != pl.col("remaining").shift(1)).fill_null(True)
+    ordered = attrition.sort("step_order").with_columns(
+        cell=pl.col("step").first().over(starts_a_run.cum_sum()))
+    cells = protected_aggregate_counts(
+        ordered.select("cell", "remaining").unique("cell", maintain_order=True),
+        count="remaining", identity=["cell"], policy=policy,
     )
     if cohort_rows is not None and ordered.height:
         rows = cohort_rows.collect() if isinstance(cohort_rows, pl.LazyFrame) else cohort_rows
-        last_step, last_remaining = ordered.row(-1)[ordered.columns.index("step")], \
-            ordered["remaining"][-1]
-        if rows.height and rows[PATIENT].n_unique() == last_remaining:
+        cohort_cells = ordered.filter(pl.col("remaining") == rows[PATIENT].n_unique())["cell"]
+        if rows.height and cohort_cells.len():
             same = protected_counts(rows, [], unit=PATIENT, policy=policy).with_columns(
-                step=pl.lit(last_step))
-            steps = pl.concat([steps.head(steps.height - 1), same.select(steps.columns)])
+                cell=pl.lit(cohort_cells[-1]))
+            cells = pl.concat([cells.filter(pl.col("cell") != cohort_cells[-1]),
+                               same.select(cells.columns)])
+    steps = ordered.select("step", "cell").join(cells, on="cell", how="left",
+                                                maintain_order="left").drop("cell")
+    steps = steps.with_columns(pl.col("step").replace(dict(labels_for("attrition_step"))))
     if filtered is not None:
         matching = protected_counts(filtered, [], unit=PATIENT, policy=policy).with_columns(
             step=pl.lit("matching the current filter")
@@ -140,5 +149,5 @@ def flow_steps(
         .then(pl.lit("0"))
         .when(difference < policy.threshold)
         .then(pl.lit(small))
-        .otherwise(difference.cast(pl.String))
+        .otherwise(difference.map_elements(lambda n: f"{n:,}", return_dtype=pl.String))
     ).select("step", "n_label", "excluded_label")

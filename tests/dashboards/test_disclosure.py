@@ -190,3 +190,27 @@ def test_cohort_flow_last_step_shows_the_headline_patient_count():
     aggregated = flow_steps(other, None, AGG)
     assert flow_steps(other, None, AGG, cohort_rows=cohort_rows)["n_label"].to_list() == \
         aggregated["n_label"].to_list()
+
+
+def test_cohort_flow_of_the_pipeline_steps_reads_in_words_with_one_value_per_set_of_patients():
+    """The pipeline's step codes (marts.cohort_attrition) are shown in words; steps that
+    exclude nobody show one value (the same patients are one cell, so the flow never goes
+    4,999 -> 5,001); the with-OMD-episode step, not the last, equals the headline."""
+    from dashboards.labels import labels_for
+    from dashboards.study_stats import flow_steps
+
+    codes = ["registry_patients", "excluded_opt_out", "excluded_no_primary", "excluded_sclc",
+             "nsclc", "with_omd_episode", "with_synchronous_omd"]
+    remaining = [5000, 5000, 5000, 4833, 4833, 40, 25]
+    attrition = pl.DataFrame({"step_order": range(1, 8), "step": codes, "remaining": remaining})
+    cohort_rows = pl.DataFrame({"patient_id": [f"p{i // 2}" for i in range(80)],
+                                "episode_id": [f"e{i}" for i in range(80)]})
+    steps = flow_steps(attrition, None, AGG, cohort_rows=cohort_rows)
+    words = labels_for("attrition_step")
+    assert steps["step"].to_list() == [words[c] for c in codes]
+    shown = steps["n_label"].to_list()
+    assert len(set(shown[:3])) == 1 and shown[3] == shown[4]
+    assert steps["excluded_label"].to_list()[1:3] == ["0", "0"]
+    headline = dc.protected_total(cohort_rows, unit="patient_id", policy=AGG)
+    assert shown[5] == headline.label
+    assert abs(int(shown[0].replace(",", "")) - 5000) <= 3
