@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.clinical.parameters import ClinicalParameters
-from pipelines.settings import duckdb_memory_limit, paths
+from pipelines.settings import duckdb_memory_limit, is_true, paths
 
 SECRET_ENV = "OLIGO_PSEUDONYM_SECRET"
 SECRET_FILE_ENV = "OLIGO_PSEUDONYM_SECRET_FILE"
@@ -30,7 +30,6 @@ MAIL_FROM_ENV = "OLIGO_ALERT_MAIL_FROM"
 MAIL_TO_ENV = "OLIGO_ALERT_MAIL_TO"
 ENVIRONMENT = {SECRET_ENV: "", SECRET_FILE_ENV: "", DEMO_ENV: "false", WEBHOOK_ENV: "",
                SMTP_HOST_ENV: "", SMTP_PORT_ENV: "25", MAIL_FROM_ENV: "", MAIL_TO_ENV: ""}
-TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 def declare_environment_defaults() -> None:
@@ -96,7 +95,7 @@ class RegistrySource(dg.ConfigurableResource):
 
     @property
     def is_demo(self) -> bool:
-        return self.demo_mode.strip().lower() in TRUE_WORDS
+        return is_true(self.demo_mode)
 
     def pseudonymizer(self):
         """The keyed pseudonymiser, its secret checked (docs/privacy.md); MissingSecret or

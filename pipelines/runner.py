@@ -27,7 +27,7 @@ from pipelines.delivery import discover_batches
 from pipelines.ingest.files import batch_folder
 from pipelines.ops_store import check_working_warehouse
 from pipelines.run_lock import run_lock
-from pipelines.settings import paths
+from pipelines.settings import is_true, paths
 
 JOB_NAME = "process_batch"
 
@@ -80,8 +80,7 @@ def _secret_usable(demo_mode: bool) -> bool:
     one, the run (not this shortcut) reports it, whatever the delivery."""
     from pipelines.ingest.pseudonym import MissingSecret, checked_pseudonymizer, configured_secret
 
-    demo = demo_mode or os.environ.get("OLIGO_DEMO_MODE", "").strip().lower() in (
-        "1", "true", "yes", "on")  # as RegistrySource.is_demo
+    demo = demo_mode or is_true(os.environ.get("OLIGO_DEMO_MODE"))  # as RegistrySource
     try:
         checked_pseudonymizer(configured_secret(), demo)
     except MissingSecret:

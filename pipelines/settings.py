@@ -106,3 +106,11 @@ DUCKDB_SHARE_OF_BUDGET = 0.5  # the other half is for Polars frames and Python
 def duckdb_memory_limit() -> str:
     """DuckDB's `memory_limit` for the pipeline's connections, from the budget."""
     return f"{int(memory_budget_mb() * DUCKDB_SHARE_OF_BUDGET)}MB"
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def is_true(text: str | None) -> bool:
+    """A yes/no setting's text (environment variable or resource field) read as yes."""
+    return (text or "").strip().lower() in TRUE_WORDS

@@ -168,26 +168,31 @@ def derive_treatment_tables(con, batch_id: str, params, parts: list[Partition]) 
         derive_treatment_step,
     )
 
-    cutoff = data_cutoff_date(con, batch_id)
-    with (reading(con, parts, TREATMENT_STAGING, TREATMENT_UPSTREAM) as reader,
-          writing(con, TREATMENT_OUTPUTS) as out):
-        for part in parts:
-            outputs = derive_treatment_step(
-                read_staging(reader, TREATMENT_STAGING, part, cutoff),
-                read_outputs(reader, TREATMENT_UPSTREAM, part), params)
-            out.append(collect_outputs(outputs))
+    _derive_by_partition(con, batch_id, parts, TREATMENT_STAGING, TREATMENT_UPSTREAM,
+                         TREATMENT_OUTPUTS,
+                         lambda staging, upstream, _cutoff: derive_treatment_step(
+                             staging, upstream, params))
 
 
 def derive_outcome_tables(con, batch_id: str, params, parts: list[Partition]) -> None:
     from pipelines.clinical.steps import OUTCOME_STAGING, OUTCOME_UPSTREAM, derive_outcome_step
 
+    _derive_by_partition(con, batch_id, parts, OUTCOME_STAGING, OUTCOME_UPSTREAM,
+                         OUTCOME_OUTPUTS,
+                         lambda staging, upstream, cutoff: derive_outcome_step(
+                             staging, upstream, cutoff, params))
+
+
+def _derive_by_partition(con, batch_id: str, parts: list[Partition], staging_columns,
+                         upstream_columns, layers: dict[str, str], derive) -> None:
+    """`derive(staging, upstream, cutoff)` on each partition, its tables appended in one
+    transaction."""
     cutoff = data_cutoff_date(con, batch_id)
-    with (reading(con, parts, OUTCOME_STAGING, OUTCOME_UPSTREAM) as reader,
-          writing(con, OUTCOME_OUTPUTS) as out):
+    with (reading(con, parts, staging_columns, upstream_columns) as reader,
+          writing(con, layers) as out):
         for part in parts:
-            outputs = derive_outcome_step(
-                read_staging(reader, OUTCOME_STAGING, part, cutoff),
-                read_outputs(reader, OUTCOME_UPSTREAM, part), cutoff, params)
+            outputs = derive(read_staging(reader, staging_columns, part, cutoff),
+                             read_outputs(reader, upstream_columns, part), cutoff)
             out.append(collect_outputs(outputs))
 
 
