@@ -34,21 +34,23 @@ con.close()
 """
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
-    """(seconds, peak RSS MiB of the child, exit code)."""
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, int, float]:
+    """(seconds, peak RSS MiB of the child, exit code, CPU seconds of the child: user + sys).
+    CPU seconds over wall seconds is how many of the cores the run kept busy."""
     wrapper = (
         "import resource, subprocess, sys, json;"
         "rc = subprocess.call(sys.argv[1:]);"
-        "print(json.dumps([rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(json.dumps([rc, u.ru_maxrss, u.ru_utime + u.ru_stime]))"
     )
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, capture_output=True,
                          text=True)
     seconds = time.perf_counter() - start
-    rc, max_rss_kb = json.loads(out.stdout.strip().splitlines()[-1])
+    rc, max_rss_kb, cpu_seconds = json.loads(out.stdout.strip().splitlines()[-1])
     if rc:
         sys.stderr.write(out.stderr[-4000:])
-    return seconds, max_rss_kb / 1024, rc
+    return seconds, max_rss_kb / 1024, rc, cpu_seconds
 
 
 def step_seconds(ops_file: Path) -> dict[str, float]:
@@ -80,18 +82,19 @@ def ensure_batch(patients: int) -> Path:
 def measure(patients: int) -> dict:
     batch = ensure_batch(patients)
     with tempfile.TemporaryDirectory(dir=paths().bench) as scratch:
-        floor_s, floor_mb, _ = timed([sys.executable, "-c", FLOOR_SCRIPT, str(batch),
+        floor_s, floor_mb, _, _ = timed([sys.executable, "-c", FLOOR_SCRIPT, str(batch),
                                       str(Path(scratch) / "floor.duckdb")])
         env = dict(os.environ, OLIGO_HOME=str(Path(scratch) / "home"))
         run_cmd = [sys.executable, "-m", "pipelines.cli", "run", "--exports",
                    str(batch.parent), "--batch", BATCH_ID, "--demo"]
-        run_s, run_mb, rc = timed(run_cmd, env)
+        run_s, run_mb, rc, run_cpu = timed(run_cmd, env)
         steps = step_seconds(Path(scratch) / "home" / "published" / "ops.duckdb")
-        rerun_s, rerun_mb, rc2 = timed(run_cmd, env)
+        rerun_s, _, rc2, _ = timed(run_cmd, env)
     return {
         "steps_seconds": steps,
         "patients": patients, "floor_seconds": round(floor_s, 2),
         "floor_peak_mib": round(floor_mb), "run_seconds": round(run_s, 2),
+        "run_cpu_seconds": round(run_cpu, 1), "run_cores_busy": round(run_cpu / run_s, 2),
         "run_peak_mib": round(run_mb), "run_exit_code": rc,
         "ratio_run_to_floor": round(run_s / floor_s, 1),
         "unchanged_rerun_seconds": round(rerun_s, 2), "rerun_exit_code": rc2,
@@ -118,7 +121,7 @@ def measure_tiny(repeats: int = 3) -> dict:
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(dir=paths().bench) as scratch:
             env = dict(os.environ, OLIGO_HOME=str(Path(scratch) / "home"))
-            run_s, _, rc = timed([sys.executable, "-m", "pipelines.cli", "run", "--exports",
+            run_s, _, rc, _ = timed([sys.executable, "-m", "pipelines.cli", "run", "--exports",
                                   str(batch.parent), "--batch", BATCH_ID, "--demo"], env)
             if rc:
                 return {"patients": TINY_PATIENTS, "seconds": None, "exit_code": rc}
@@ -176,27 +179,35 @@ def main() -> int:
         return profile(int(sys.argv[2]))
     sizes = [10_000, 100_000] + ([1_000_000] if os.environ.get("BENCH_FULL") == "1" else [])
     paths().bench.mkdir(parents=True, exist_ok=True)
+    # Wall times mean something only on a quiet machine: say how quiet it was.
+    load_before = os.getloadavg()[0]
     tiny = measure_tiny()
     results = [measure(n) for n in sizes]
     header = (f"{'patients':>10} {'floor s':>8} {'run s':>8} {'run/floor':>10} "
-              f"{'re-run s':>9} {'peak MiB':>9} {'exit':>5}")
+              f"{'re-run s':>9} {'peak MiB':>9} {'cpu s':>7} {'cores':>6} {'exit':>5}")
     print(header)
     for r in results:
         print(f"{r['patients']:>10} {r['floor_seconds']:>8} {r['run_seconds']:>8} "
               f"{r['ratio_run_to_floor']:>10} {r['unchanged_rerun_seconds']:>9} "
-              f"{r['run_peak_mib']:>9} {r['run_exit_code']:>5}")
+              f"{r['run_peak_mib']:>9} {r['run_cpu_seconds']:>7} {r['run_cores_busy']:>6} "
+              f"{r['run_exit_code']:>5}")
     print(f"{TINY_PATIENTS:>10} patients, command to published: median {tiny['seconds']} s "
           f"of {tiny.get('all_seconds')}")
     for r in results:
         print(f"steps at {r['patients']} patients (s): "
               + ", ".join(f"{k} {v}" for k, v in r["steps_seconds"].items()))
+    load_after = os.getloadavg()[0]
+    print(f"load average (1 min) before {load_before:.2f}, after {load_after:.2f} "
+          f"on {os.cpu_count()} cores")
     checked = targets(tiny, results)
     print("targets:")
     for target, measured, met in checked:
         print(f"  {'met    ' if met else 'NOT MET'}  {target}: {measured}")
     out = paths().bench / "results.json"
     out.write_text(json.dumps({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                               "cpu_count": os.cpu_count(), "tiny": tiny, "results": results,
+                               "cpu_count": os.cpu_count(),
+                               "load_average_before_after": [load_before, load_after],
+                               "tiny": tiny, "results": results,
                                "targets": [{"target": t, "measured": m, "met": ok}
                                            for t, m, ok in checked]}, indent=2))
     print(f"written {out}")
