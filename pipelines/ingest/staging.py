@@ -1,6 +1,11 @@
 """Building `staging.<table>` from `raw.<table>` with the statement in
 `sql/staging/<table>.sql`, and the reconciliation rows read = rows loaded + rows quarantined
-(docs/data-dictionary.md: never drop a row silently)."""
+(docs/data-dictionary.md: never drop a row silently).
+
+Staging reads raw as the loader wrote it: every id column keyed (an HMAC of the trimmed id, or
+NULL when blank), so the SQL takes ids as they are instead of trimming them again. The rows
+keep raw's order (the files' order, quarantined rows left out): no table is sorted, which
+at national scale is a sort of tens of millions of rows that nothing downstream needs."""
 
 from __future__ import annotations
 

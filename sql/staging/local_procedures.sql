@@ -1,7 +1,8 @@
 -- staging.local_procedures: one row per procedure; literal targets in lower case.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.procedure_id) AS procedure_id,
-    oligo_text(r.patient_id) AS patient_id,
+    r.procedure_id AS procedure_id,
+    r.patient_id AS patient_id,
     CASE
         WHEN list_contains($target_literals, lower(trim(r.target))) THEN lower(trim(r.target))
         ELSE oligo_text(r.target)
@@ -14,4 +15,3 @@ FROM raw.local_procedures AS r
 -- on their compressed values, which a correlated NOT EXISTS would not allow).
 ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'local_procedures') AS q
     ON q.file = r._file AND q.row_number = r._row_number
-ORDER BY procedure_id

@@ -1,9 +1,10 @@
 -- staging.radiotherapy: one row per course, target and phase; phase 1 and dose reference
 -- "prescription" when absent; the literal targets (primary, regional_nodes) in lower case.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.course_id) AS course_id,
+    r.course_id AS course_id,
     coalesce(oligo_int(r.phase), oligo_int($default_phase)) AS phase,
-    oligo_text(r.patient_id) AS patient_id,
+    r.patient_id AS patient_id,
     CASE
         WHEN list_contains($target_literals, lower(trim(r.target))) THEN lower(trim(r.target))
         ELSE oligo_text(r.target)
@@ -22,4 +23,3 @@ FROM raw.radiotherapy AS r
 -- on their compressed values, which a correlated NOT EXISTS would not allow).
 ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'radiotherapy') AS q
     ON q.file = r._file AND q.row_number = r._row_number
-ORDER BY course_id, target, phase
