@@ -93,9 +93,9 @@ def value_conditions(table: Table, column: Column, st: Statement) -> list[tuple[
                                  "IS NULL"))
     elif column.type == "code":
         codes = st.bind([code.lower() for code in column.codes])
-        out.append(("code_list", f"{present} AND NOT list_contains({codes}, lower(trim({v})))"))
+        out.append(("code_list", f"{present} AND NOT list_contains({codes}, lower(oligo_trim({v})))"))
     if column.pattern is not None:
-        out.append(("code_pattern", f"{present} AND NOT regexp_full_match(upper(trim({v})), "
+        out.append(("code_pattern", f"{present} AND NOT regexp_full_match(upper(oligo_trim({v})), "
                                     f"{st.bind(column.pattern)})"))
     if numeric is not None and column.min_value is not None:
         out.append(("range", f"{numeric} < {st.bind(float(column.min_value))}"))

@@ -3,9 +3,9 @@
 (docs/data-dictionary.md: never drop a row silently).
 
 Staging reads raw as the loader wrote it: every id column keyed (an HMAC of the trimmed id, or
-NULL when blank), so the SQL takes ids as they are instead of trimming them again. The rows
-keep raw's order (the files' order, quarantined rows left out): no table is sorted, which
-at national scale is a sort of tens of millions of rows that nothing downstream needs."""
+NULL when blank), so the SQL takes ids as they are instead of trimming them again (and sorts
+on them as they are: staging keeps its key order, which the order of the clinical steps'
+lists follows)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ SELECT
     r.procedure_id AS procedure_id,
     r.patient_id AS patient_id,
     CASE
-        WHEN list_contains($target_literals, lower(trim(r.target))) THEN lower(trim(r.target))
+        WHEN list_contains($target_literals, lower(oligo_trim(r.target))) THEN lower(oligo_trim(r.target))
         ELSE oligo_text(r.target)
     END AS target,
     oligo_date(r.procedure_date, $date_format) AS procedure_date,
@@ -15,3 +15,4 @@ FROM raw.local_procedures AS r
 -- on their compressed values, which a correlated NOT EXISTS would not allow).
 ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'local_procedures') AS q
     ON q.file = r._file AND q.row_number = r._row_number
+ORDER BY procedure_id

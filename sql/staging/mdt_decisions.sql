@@ -12,3 +12,4 @@ FROM raw.mdt_decisions AS r
 -- on their compressed values, which a correlated NOT EXISTS would not allow).
 ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'mdt_decisions') AS q
     ON q.file = r._file AND q.row_number = r._row_number
+ORDER BY decision_id

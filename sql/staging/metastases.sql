@@ -31,3 +31,4 @@ FROM (
         ON q.file = r._file AND q.row_number = r._row_number
 ) AS m
 LEFT JOIN contract.icd10cm_sites AS cm ON cm.icd10cm_code = m.site_code
+ORDER BY lesion_id

@@ -30,3 +30,4 @@ FROM raw.primary_tumors AS r
 -- on their compressed values, which a correlated NOT EXISTS would not allow).
 ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'primary_tumors') AS q
     ON q.file = r._file AND q.row_number = r._row_number
+ORDER BY tumor_id

@@ -6,7 +6,7 @@ SELECT
     coalesce(oligo_int(r.phase), oligo_int($default_phase)) AS phase,
     r.patient_id AS patient_id,
     CASE
-        WHEN list_contains($target_literals, lower(trim(r.target))) THEN lower(trim(r.target))
+        WHEN list_contains($target_literals, lower(oligo_trim(r.target))) THEN lower(oligo_trim(r.target))
         ELSE oligo_text(r.target)
     END AS target,
     oligo_date(r.start_date, $date_format) AS start_date,
@@ -23,3 +23,4 @@ FROM raw.radiotherapy AS r
 -- on their compressed values, which a correlated NOT EXISTS would not allow).
 ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'radiotherapy') AS q
     ON q.file = r._file AND q.row_number = r._row_number
+ORDER BY course_id, target, phase

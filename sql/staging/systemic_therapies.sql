@@ -23,3 +23,4 @@ ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'sy
     ON q.file = r._file AND q.row_number = r._row_number
 ) AS s
 LEFT JOIN contract.atc_renamed AS atc ON atc.old_code = s.atc_code
+ORDER BY therapy_id

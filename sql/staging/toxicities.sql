@@ -14,3 +14,4 @@ FROM raw.toxicities AS r
 -- on their compressed values, which a correlated NOT EXISTS would not allow).
 ANTI JOIN (SELECT file, row_number FROM ingest.quarantine WHERE table_name = 'toxicities') AS q
     ON q.file = r._file AND q.row_number = r._row_number
+ORDER BY toxicity_id
