@@ -51,7 +51,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
     ),
     "grade5_alive": (
         _select("toxicities", "x", "grade", "grade5_alive", "oligo_int(x.grade) = 5",
-                _patient("x", "lower(trim(pt.vital_status)) <> $dead")),
+                _patient("x", "lower(oligo_trim(pt.vital_status)) <> $dead")),
     ),
     "imaging_after_last_contact": (
         _select("imaging", "x", "exam_date", "imaging_after_last_contact", "true",

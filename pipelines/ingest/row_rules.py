@@ -93,9 +93,9 @@ def value_conditions(table: Table, column: Column, st: Statement) -> list[tuple[
                                  "IS NULL"))
     elif column.type == "code":
         codes = st.bind([code.lower() for code in column.codes])
-        out.append(("code_list", f"{present} AND NOT list_contains({codes}, lower(trim({v})))"))
+        out.append(("code_list", f"{present} AND NOT list_contains({codes}, lower(oligo_trim({v})))"))
     if column.pattern is not None:
-        out.append(("code_pattern", f"{present} AND NOT regexp_full_match(upper(trim({v})), "
+        out.append(("code_pattern", f"{present} AND NOT regexp_full_match(upper(oligo_trim({v})), "
                                     f"{st.bind(column.pattern)})"))
     if numeric is not None and column.min_value is not None:
         out.append(("range", f"{numeric} < {st.bind(float(column.min_value))}"))
@@ -169,12 +169,18 @@ def table_defects_sql(table: Table) -> tuple[str, Statement]:
         local.append((end, "end_before_start",
                       f"oligo_date({col('r', end)}, $date_format) < "
                       f"oligo_date({col('r', start)}, $date_format)"))
-    # Keys held more than once (few): a LEFT JOIN on them marks the duplicated rows.
+    # Keys held more than once (few): a LEFT JOIN on them marks the duplicated rows. The
+    # keys' hashes are grouped first (an 8-byte group per row, not the key text), and only
+    # the rows of a hash held more than once are grouped by their keys: exact, and the
+    # table's keys are not copied into a hash table as large as the table.
     key_parts = [key_part_sql(table, k, "r", st) for k in table.key]
     all_present = " AND ".join(f"{k} IS NOT NULL" for k in key_parts)
+    key_hash = f"hash({', '.join(key_parts)})"
+    repeated_hashes = (f"SELECT {key_hash} FROM {raw_table(table.name)} r GROUP BY 1 "
+                       "HAVING count(*) > 1")
     duplicated = (f"LEFT JOIN (SELECT {', '.join(f'{k} AS d{i}' for i, k in enumerate(key_parts))} "
-                  f"FROM {raw_table(table.name)} r WHERE {all_present} GROUP BY ALL "
-                  "HAVING count(*) > 1) dup ON " + " AND ".join(
+                  f"FROM {raw_table(table.name)} r WHERE {all_present} AND {key_hash} IN "
+                  f"({repeated_hashes}) GROUP BY ALL HAVING count(*) > 1) dup ON " + " AND ".join(
                       f"dup.d{i} = r.oligo_key{i}" for i in range(len(key_parts))))
     joined.append(("|".join(table.key), "duplicate_key", "dup.d0 IS NOT NULL"))
     checks = local + joined

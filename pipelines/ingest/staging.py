@@ -1,6 +1,11 @@
 """Building `staging.<table>` from `raw.<table>` with the statement in
 `sql/staging/<table>.sql`, and the reconciliation rows read = rows loaded + rows quarantined
-(docs/data-dictionary.md: never drop a row silently)."""
+(docs/data-dictionary.md: never drop a row silently).
+
+Staging reads raw as the loader wrote it: every id column keyed (an HMAC of the trimmed id, or
+NULL when blank), so the SQL takes ids as they are instead of trimming them again (and sorts
+on them as they are: staging keeps its key order, which the order of the clinical steps'
+lists follows)."""
 
 from __future__ import annotations
 

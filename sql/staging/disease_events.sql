@@ -1,10 +1,11 @@
 -- staging.disease_events: one row per progression event; confirmed is true when absent.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.event_id) AS event_id,
-    oligo_text(r.patient_id) AS patient_id,
+    r.event_id AS event_id,
+    r.patient_id AS patient_id,
     oligo_date(r.event_date, $date_format) AS event_date,
     oligo_code('disease_events', 'event_type', r.event_type) AS event_type,
-    oligo_text(r.lesion_id) AS lesion_id,
+    r.lesion_id AS lesion_id,
     oligo_code('disease_events', 'basis', r.basis) AS basis,
     coalesce(
         oligo_bool(r.confirmed, $true_values, $false_values),

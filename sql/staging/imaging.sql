@@ -1,7 +1,8 @@
 -- staging.imaging: one row per imaging exam; codes canonical (iRECIST keeps its case: iCR).
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.exam_id) AS exam_id,
-    oligo_text(r.patient_id) AS patient_id,
+    r.exam_id AS exam_id,
+    r.patient_id AS patient_id,
     oligo_date(r.exam_date, $date_format) AS exam_date,
     oligo_code('imaging', 'modality', r.modality) AS modality,
     oligo_code('imaging', 'purpose', r.purpose) AS purpose,

@@ -1,9 +1,10 @@
 -- staging.local_procedures: one row per procedure; literal targets in lower case.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.procedure_id) AS procedure_id,
-    oligo_text(r.patient_id) AS patient_id,
+    r.procedure_id AS procedure_id,
+    r.patient_id AS patient_id,
     CASE
-        WHEN list_contains($target_literals, lower(trim(r.target))) THEN lower(trim(r.target))
+        WHEN list_contains($target_literals, lower(oligo_trim(r.target))) THEN lower(oligo_trim(r.target))
         ELSE oligo_text(r.target)
     END AS target,
     oligo_date(r.procedure_date, $date_format) AS procedure_date,

@@ -1,7 +1,8 @@
 -- staging.mdt_decisions: one row per multidisciplinary team decision (optional table).
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.decision_id) AS decision_id,
-    oligo_text(r.patient_id) AS patient_id,
+    r.decision_id AS decision_id,
+    r.patient_id AS patient_id,
     oligo_date(r.decision_date, $date_format) AS decision_date,
     oligo_bool(r.all_sites_radically_treatable, $true_values, $false_values)
         AS all_sites_radically_treatable,

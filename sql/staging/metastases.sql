@@ -3,14 +3,15 @@
 -- gives the laterality the CM code carries (site_laterality). Partial detected_date imputed.
 -- The columns are typed before the mapping's join, on the scan (DuckDB then works on each
 -- compressed column's distinct values); the join only picks the mapped code.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
     m.* REPLACE (coalesce(cm.who_code, m.site_code) AS site_code),
     oligo_text(cm.site_laterality) AS site_laterality
 FROM (
     SELECT
-        oligo_text(r.lesion_id) AS lesion_id,
-        oligo_text(r.patient_id) AS patient_id,
-        oligo_text(r.tumor_id) AS tumor_id,
+        r.lesion_id AS lesion_id,
+        r.patient_id AS patient_id,
+        r.tumor_id AS tumor_id,
         oligo_code('metastases', 'organ', r.organ) AS organ,
         oligo_icd10(r.site_code) AS site_code,
         oligo_code('metastases', 'laterality', r.laterality) AS laterality,

@@ -1,8 +1,9 @@
 -- staging.patients: one row per patient; typed, codes canonical, quarantined rows dropped,
 -- flags from ingest.incomplete_patients (a clinical row was quarantined) and
 -- ingest.implausible_patients (a cross-record implausibility was flagged).
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.patient_id) AS patient_id,
+    r.patient_id AS patient_id,
     oligo_code('patients', 'sex', r.sex) AS sex,
     oligo_int(r.birth_year) AS birth_year,
     oligo_text(r.center_id) AS center_id,
@@ -12,10 +13,10 @@ SELECT
     oligo_date(r.death_date, $date_format) AS death_date,
     oligo_date(r.last_contact_date, $date_format) AS last_contact_date,
     EXISTS (
-        SELECT 1 FROM ingest.incomplete_patients i WHERE i.patient_id = oligo_text(r.patient_id)
+        SELECT 1 FROM ingest.incomplete_patients i WHERE i.patient_id = r.patient_id
     ) AS is_incomplete,
     EXISTS (
-        SELECT 1 FROM ingest.implausible_patients i WHERE i.patient_id = oligo_text(r.patient_id)
+        SELECT 1 FROM ingest.implausible_patients i WHERE i.patient_id = r.patient_id
     ) AS has_implausibility
 FROM raw.patients AS r
 -- Quarantined rows left out (an explicit anti join: DuckDB then types the columns

@@ -1,8 +1,9 @@
 -- staging.primary_tumors: one row per primary lung tumour. Topography with its dot (C34.1);
 -- a partial diagnosis date imputed (15th of the month, or 1 July) and flagged; TNM 8 default.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.tumor_id) AS tumor_id,
-    oligo_text(r.patient_id) AS patient_id,
+    r.tumor_id AS tumor_id,
+    r.patient_id AS patient_id,
     oligo_partial_date(r.diagnosis_date, $date_format, $month_format, $year_format)
         AS diagnosis_date,
     oligo_icd10(r.topography_code) AS topography_code,

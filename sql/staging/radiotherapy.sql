@@ -1,11 +1,12 @@
 -- staging.radiotherapy: one row per course, target and phase; phase 1 and dose reference
 -- "prescription" when absent; the literal targets (primary, regional_nodes) in lower case.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.course_id) AS course_id,
+    r.course_id AS course_id,
     coalesce(oligo_int(r.phase), oligo_int($default_phase)) AS phase,
-    oligo_text(r.patient_id) AS patient_id,
+    r.patient_id AS patient_id,
     CASE
-        WHEN list_contains($target_literals, lower(trim(r.target))) THEN lower(trim(r.target))
+        WHEN list_contains($target_literals, lower(oligo_trim(r.target))) THEN lower(oligo_trim(r.target))
         ELSE oligo_text(r.target)
     END AS target,
     oligo_date(r.start_date, $date_format) AS start_date,

@@ -2,12 +2,13 @@
 -- L01 restructure become current through contract.atc_renamed; the delivered code is kept.
 -- The columns are typed before the mapping's join, on the scan (DuckDB then works on each
 -- compressed column's distinct values); the join only picks the current code.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
     s.* REPLACE (coalesce(atc.current_code, s.atc_code) AS atc_code)
 FROM (
 SELECT
-    oligo_text(r.therapy_id) AS therapy_id,
-    oligo_text(r.patient_id) AS patient_id,
+    r.therapy_id AS therapy_id,
+    r.patient_id AS patient_id,
     lower(oligo_text(r.drug_name)) AS drug_name,
     upper(oligo_text(r.atc_code)) AS atc_code,
     oligo_date(r.start_date, $date_format) AS start_date,

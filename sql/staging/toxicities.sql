@@ -1,8 +1,9 @@
 -- staging.toxicities: one row per adverse event; CTCAE version 5.0 when absent.
+-- Ids arrive keyed from raw (HMAC of the trimmed id, or NULL): taken as they are.
 SELECT
-    oligo_text(r.toxicity_id) AS toxicity_id,
-    oligo_text(r.patient_id) AS patient_id,
-    oligo_text(r.course_id) AS course_id,
+    r.toxicity_id AS toxicity_id,
+    r.patient_id AS patient_id,
+    r.course_id AS course_id,
     oligo_date(r.onset_date, $date_format) AS onset_date,
     oligo_text(r.ctcae_term) AS ctcae_term,
     oligo_int(r.grade) AS grade,
