@@ -209,6 +209,8 @@ def assessment_states(
     counting it as antineoplastic changes `on_systemic_therapy`: `unknown_drug_decides`. Such
     an assessment is judged on the reading that makes it oligometastatic, if either does, so
     that its episode is kept (as `unclassifiable_unknown_drug`) rather than lost."""
+    # The burden is read twice below (counts and is_counted): Polars would derive it twice.
+    burden, = materialise(burden)
     assessments = with_systemic_therapy(assessments, systemic_therapies, params)
     assessments = with_systemic_therapy(assessments, systemic_therapies, params,
                                         alias="_on_if_unrecognised", include_unrecognised=True)
