@@ -228,11 +228,13 @@ def derive_patient_episodes(
     organs = episode_lesions.filter(pl.col("is_counted")).group_by("episode_id").agg(
         pl.col("organ").unique().sort().alias("organs")
     )
-    episodes = flag_eortc_lcg(
+    # Materialised: the episodes feed both their mart and the cohort-flow counts, and the
+    # streaming engine would derive the EORTC-LCG flag (a join with every exam) for each.
+    episodes, = materialise(flag_eortc_lcg(
         episodes.join(organs, on="episode_id", how="left"),
         episode_lesions, staging["imaging"], staging["metastases"],
         staging.get("mdt_decisions", _empty_mdt()), params,
-    )
+    ))
     disease_assessments = assessments.join(
         keys, on=["patient_id", "assessment_date"], how="left"
     ).select(DISEASE_ASSESSMENT_COLUMNS).sort("patient_id", "assessment_date")
