@@ -4,8 +4,6 @@ Which tables each multi-asset writes, their layer, keys and docs come from the o
 registry (pipelines/marts_catalog.py); each asset gets its own description and kinds."""
 
 
-import contextlib
-
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
@@ -93,20 +91,6 @@ def by_layer(columns: dict) -> dict[str, dict]:
     return layers
 
 
-@contextlib.contextmanager
-def reading(con, parts: list[Partition], staging: dict, upstream: dict | None = None):
-    """A PartitionReader of a step's inputs, its bucketed copies made before the step's
-    write transaction (so that the commit writes only the step's tables)."""
-    reader = PartitionReader(con, parts)
-    try:
-        reader.prepare("staging", staging)
-        for layer, columns in by_layer(upstream or {}).items():
-            reader.prepare(layer, columns)
-        yield reader
-    finally:
-        reader.close()
-
-
 def opted_out_patients(con, batch_id: str) -> int:
     """Patients the ingest removed because they objected (`raw.opt_out_exclusions`; 0 when
     an older warehouse has no such table)."""
@@ -148,8 +132,8 @@ def derive_episode_tables(con, batch_id: str, params, parts: list[Partition]) ->
 
     cutoff = data_cutoff_date(con, batch_id)
     counts = []
-    with (reading(con, parts, EPISODE_STAGING) as reader,
-          writing(con, EPISODE_OUTPUTS) as out):
+    reader = PartitionReader(con, parts)
+    with writing(con, EPISODE_OUTPUTS) as out:
         for part in parts:
             marts = derive_patient_episodes(
                 read_staging(reader, EPISODE_STAGING, part, cutoff), params)
@@ -188,8 +172,8 @@ def _derive_by_partition(con, batch_id: str, parts: list[Partition], staging_col
     """`derive(staging, upstream, cutoff)` on each partition, its tables appended in one
     transaction."""
     cutoff = data_cutoff_date(con, batch_id)
-    with (reading(con, parts, staging_columns, upstream_columns) as reader,
-          writing(con, layers) as out):
+    reader = PartitionReader(con, parts)
+    with writing(con, layers) as out:
         for part in parts:
             outputs = derive(read_staging(reader, staging_columns, part, cutoff),
                              read_outputs(reader, upstream_columns, part), cutoff)

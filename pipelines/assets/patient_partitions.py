@@ -10,9 +10,8 @@ batch. The number of partitions follows from the memory budget and the batch's s
 
     n = ceil(staging rows x BYTES_PER_STAGING_ROW / (budget MiB x (1 - DuckDB share)))
 
-Several partitions read a temporary copy of each input table ordered by bucket (one pass
-over the table, then each partition reads its own row groups). A step's tables are written
-in one transaction: a step that fails part way leaves the tables as they were before it.
+A step's tables are written in one transaction: a step that fails part way leaves the
+tables as they were before it.
 """
 
 from __future__ import annotations
@@ -65,50 +64,25 @@ def plan_partitions(con: duckdb.DuckDBPyConnection, budget_mb: int | None = None
 class PartitionReader:
     """Reads the partitions' rows of tables (only the listed columns, through Arrow).
 
-    With several partitions, a table is first copied once into a temporary table ordered by
-    its bucket, so that each partition reads only its own row groups (DuckDB skips the
-    others by their min/max) instead of scanning the whole table again."""
+    With several partitions, each read scans the table with the bucket filter
+    (`hash(patient_id) % n = k`): a scan of the few columns a step reads is cheaper than
+    copying every table into a temporary one ordered by bucket, which at 1,000,000 patients
+    sorted and spilled tens of millions of rows a step (docs/benchmarks.md)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, parts: list[Partition]):
         self.con = con
         self.count = len(parts)
-        self.bucketed: dict[tuple[str, str], str] = {}
 
     def read(self, schema: str, columns: dict[str, tuple[str, ...]], part: Partition,
              ) -> dict[str, pl.DataFrame]:
         frames = {}
         for table, cols in columns.items():
             select = ", ".join(quote_ident(c) for c in cols)
-            source = f"{quote_ident(schema)}.{quote_ident(table)}"
-            if self.count == 1:
-                sql = f"SELECT {select} FROM {source}"
-            else:
-                sql = (f"SELECT {select} FROM {self._bucketed(schema, table, source, select)}"
-                       f" WHERE _bucket = {part.index}")
+            sql = f"SELECT {select} FROM {quote_ident(schema)}.{quote_ident(table)}"
+            if self.count > 1:
+                sql += f" WHERE hash(patient_id) % {self.count} = {part.index}"
             frames[table] = pl.from_arrow(self.con.sql(sql).to_arrow_table())
         return frames
-
-    def prepare(self, schema: str, columns: dict[str, tuple[str, ...]]) -> None:
-        """Make the bucketed copies now (before the step's write transaction begins)."""
-        if self.count > 1:
-            for table, cols in columns.items():
-                self._bucketed(schema, table, f"{quote_ident(schema)}.{quote_ident(table)}",
-                               ", ".join(quote_ident(c) for c in cols))
-
-    def _bucketed(self, schema: str, table: str, source: str, select: str) -> str:
-        if (schema, table) not in self.bucketed:
-            name = f"_partitioned_{schema}_{table}"
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS SELECT "
-                f"hash(patient_id) % {self.count} AS _bucket, {select} FROM {source} "
-                f"ORDER BY _bucket")
-            self.bucketed[(schema, table)] = quote_ident(name)
-        return self.bucketed[(schema, table)]
-
-    def close(self) -> None:
-        for name in self.bucketed.values():
-            self.con.execute(f"DROP TABLE IF EXISTS {name}")
-        self.bucketed.clear()
 
 
 class TableAppender:

@@ -62,8 +62,31 @@ def group_dates(
 ) -> pl.LazyFrame:
     """Greedy grouping of each patient's dates: a group starts at its first date and takes
     every date no more than `window_days` after it; the next date starts the next group.
-    Returns patient_id, `date`, group_date (the first date of its group)."""
+    Returns patient_id, `date`, group_date (the first date of its group), in no particular
+    order.
+
+    A run of dates each no more than `window_days` after the previous one is grouped on its
+    own (a date more than `window_days` after the previous one always starts a group), and
+    every date of a run within `window_days` of the run's first date is in its first group:
+    only the runs longer than that (few) need the chain of groups worked out."""
     nodes = dates.select("patient_id", date).unique().sort("patient_id", date)
+    day = pl.col(date).cast(pl.Int64)
+    new_patient = (pl.col("patient_id") != pl.col("patient_id").shift()).fill_null(True)
+    starts_run = (new_patient | ((day - day.shift()) > window_days)).fill_null(True)
+    nodes, = materialise(nodes.with_columns(starts_run.cum_sum().alias("_run")).with_columns(
+        pl.col(date).first().over("_run").alias("_run_first")))
+    long_runs = nodes.filter(
+        (day - pl.col("_run_first").cast(pl.Int64)) > window_days).select("_run").unique()
+    short = nodes.join(long_runs, on="_run", how="anti").select(
+        "patient_id", date, pl.col("_run_first").alias("group_date"))
+    chained = _chained_groups(
+        nodes.join(long_runs, on="_run", how="semi").select("patient_id", date)
+        .sort("patient_id", date), window_days, date)
+    return pl.concat([short, chained], how="vertical")
+
+
+def _chained_groups(nodes: pl.LazyFrame, window_days: int, date: str) -> pl.LazyFrame:
+    """`group_dates` of distinct (patient_id, `date`) rows sorted by both."""
     day = pl.col(date).cast(pl.Int64)
     patient_rank = (pl.col("patient_id") != pl.col("patient_id").shift()).fill_null(True)
     nodes = nodes.with_row_index("_i").with_columns(
@@ -209,6 +232,8 @@ def assessment_states(
     counting it as antineoplastic changes `on_systemic_therapy`: `unknown_drug_decides`. Such
     an assessment is judged on the reading that makes it oligometastatic, if either does, so
     that its episode is kept (as `unclassifiable_unknown_drug`) rather than lost."""
+    # The burden is read twice below (counts and is_counted): Polars would derive it twice.
+    burden, = materialise(burden)
     assessments = with_systemic_therapy(assessments, systemic_therapies, params)
     assessments = with_systemic_therapy(assessments, systemic_therapies, params,
                                         alias="_on_if_unrecognised", include_unrecognised=True)

@@ -50,13 +50,16 @@ def staging_imaging(
 ) -> pl.LazyFrame:
     """Per episode: has_fdg_pet_ct and has_brain_imaging (brain MRI; brain CT only when
     allow_brain_ct) within [episode date - 60 d, episode date + 30 d]. An exam counts from the
-    imaging table or as the recorded detection modality of a lesion."""
+    imaging table or as the recorded detection modality of a lesion. An episode with neither
+    kind of exam in its window has no row."""
+    brain = ["brain_mri", "brain_ct"] if params.allow_brain_ct else ["brain_mri"]
+    # Only these modalities decide the two flags (an episode without any of them gets null
+    # flags, read as not met), so the other exams are left out before the join.
     exams = pl.concat([
         imaging.select("patient_id", pl.col("exam_date"), "modality"),
         metastases.select("patient_id", pl.col("detected_date").alias("exam_date"),
                           pl.col("detection_modality").alias("modality")),
-    ]).drop_nulls()
-    brain = ["brain_mri", "brain_ct"] if params.allow_brain_ct else ["brain_mri"]
+    ]).drop_nulls().filter(pl.col("modality").is_in(["fdg_pet_ct", *brain]))
     return (
         _window(episodes, params)
         .join(exams, on="patient_id", how="inner")

@@ -224,15 +224,18 @@ def derive_patient_episodes(
     ))
     keys = episodes.select("patient_id", pl.col("episode_date").alias("assessment_date"),
                            "episode_id")
-    episode_lesions = burden.join(keys, on=["patient_id", "assessment_date"], how="inner")
+    # Each frame below has several readers, and the streaming engine does not share a
+    # common subplan: materialised so that each is derived once.
+    episode_lesions, = materialise(
+        burden.join(keys, on=["patient_id", "assessment_date"], how="inner"))
     organs = episode_lesions.filter(pl.col("is_counted")).group_by("episode_id").agg(
         pl.col("organ").unique().sort().alias("organs")
     )
-    episodes = flag_eortc_lcg(
-        episodes.join(organs, on="episode_id", how="left"),
-        episode_lesions, staging["imaging"], staging["metastases"],
+    episodes, = materialise(episodes.join(organs, on="episode_id", how="left"))
+    episodes, = materialise(flag_eortc_lcg(
+        episodes, episode_lesions, staging["imaging"], staging["metastases"],
         staging.get("mdt_decisions", _empty_mdt()), params,
-    )
+    ))
     disease_assessments = assessments.join(
         keys, on=["patient_id", "assessment_date"], how="left"
     ).select(DISEASE_ASSESSMENT_COLUMNS).sort("patient_id", "assessment_date")

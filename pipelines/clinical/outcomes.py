@@ -17,6 +17,7 @@ import datetime as dt
 
 import polars as pl
 
+from pipelines.clinical.assessments import materialise
 from pipelines.clinical.cohort import first_episode_flags
 from pipelines.clinical.followup import days_between, vital_status_at_cutoff
 from pipelines.clinical.lines import line_at
@@ -242,7 +243,9 @@ def derive_episode_outcomes(
     - Time to next systemic therapy: status 1 next line, 2 death first, 0 censored at
       min(last contact, cut-off).
     """
-    origins = _origins(omd_episodes, episode_lct, data_cutoff_date)
+    # Computed once: six branches below read the origins (the streaming engine would
+    # rebuild them for each).
+    origins, = materialise(_origins(omd_episodes, episode_lct, data_cutoff_date))
     key = ["episode_id", "origin"]
     origin = pl.col("origin_date")
     death = pl.col("death_date")
@@ -331,13 +334,17 @@ def _last_organ_exam(
         schema={"organ": pl.String, "modality": pl.String},
         orient="row",
     )
-    exams = imaging.filter(pl.col("exam_date") <= _cutoff(data_cutoff_date)).select(
-        "patient_id", "modality", "exam_date"
+    # The last exam of each patient and modality first: the lesion's last exam is the latest
+    # of those of its organ's modalities (a join with far fewer rows than every exam).
+    last_exams = (
+        imaging.filter(pl.col("exam_date") <= _cutoff(data_cutoff_date))
+        .group_by("patient_id", "modality")
+        .agg(pl.col("exam_date").max())
     )
     return (
         treated.select("lesion_id", "patient_id", "organ")
         .join(organ_exams, on="organ")
-        .join(exams, on=["patient_id", "modality"])
+        .join(last_exams, on=["patient_id", "modality"])
         .group_by("lesion_id")
         .agg(pl.col("exam_date").max().alias("_last_organ_exam"))
     )
@@ -353,7 +360,7 @@ def derive_lesion_outcomes(
     first radical therapy. `lf_status` 1 = confirmed `lesion_progression` of that lesion
     after the start, 2 = death first (competing), 0 = censored at the last exam imaging the
     lesion's organ (`ORGAN_EXAM_MODALITIES`), or at the start when no such exam follows it."""
-    treated = _first_radical_therapy(local_treatments, data_cutoff_date)
+    treated, = materialise(_first_radical_therapy(local_treatments, data_cutoff_date))  # read 3x
     failures = (
         staging["disease_events"]
         .filter(

@@ -92,7 +92,9 @@ def classify_population(
 ) -> pl.LazyFrame:
     """One row per patient of the registry: is_nsclc, population_reason, the index primary
     (the one the metastases belong to), its diagnosis date and histology group."""
-    primaries = classify_primaries(primary_tumors, params)
+    # Read three times below: computed once (the streaming engine would redo it for each).
+    primaries, = pl.collect_all([classify_primaries(primary_tumors, params)])
+    primaries = primaries.lazy()
     per_patient = primaries.group_by("patient_id").agg(
         pl.len().alias("_n_primaries"),
         (pl.col("tumour_reason") == "nsclc").any().alias("_has_nsclc"),
