@@ -8,7 +8,8 @@ buckets of `patient_id` (every rule looks at one patient at a time:
 batch. The number of partitions follows from the memory budget and the batch's size
 (docs/benchmarks.md, "Memory"):
 
-    n = ceil(staging rows x BYTES_PER_STAGING_ROW / (budget MiB x (1 - DuckDB share)))
+    n = max(ceil(staging rows x BYTES_PER_STAGING_ROW / (budget MiB x (1 - DuckDB share))),
+            ceil(staging rows / MAX_ROWS_PER_PARTITION))
 
 A step's tables are written in one transaction: a step that fails part way leaves the
 tables as they were before it.
@@ -32,6 +33,12 @@ from pipelines.sql_quoting import quote_ident
 # Peak memory of the clinical steps' frames per staging row of the partition they derive
 # (~240 B measured at 100,000 patients, docs/benchmarks.md), with a 2.5x margin.
 BYTES_PER_STAGING_ROW = 600
+# At most this many staging rows in one partition, however large the budget: beside the
+# frames the process keeps DuckDB's buffers and Dagster resident (~850 MiB at 100,000
+# patients), so a large budget must not let one partition hold a whole national batch. At
+# 100,000 patients (2.56 M rows) one partition peaked at 1.51-1.55 GiB, two at 1.25 GiB in the
+# same time (docs/benchmarks.md, Memory).
+MAX_ROWS_PER_PARTITION = 2_000_000
 MIB = 1 << 20
 
 
@@ -44,9 +51,11 @@ class Partition:
 
 
 def partition_count(staging_rows: int, budget_mb: int) -> int:
-    """Partitions needed so that one partition's frames fit the budget's share for Polars."""
+    """Partitions needed so that one partition's frames fit the budget's share for Polars and
+    no partition holds more than MAX_ROWS_PER_PARTITION rows."""
     frames_bytes = budget_mb * (1 - DUCKDB_SHARE_OF_BUDGET) * MIB
-    return max(1, math.ceil(staging_rows * BYTES_PER_STAGING_ROW / frames_bytes))
+    by_budget = math.ceil(staging_rows * BYTES_PER_STAGING_ROW / frames_bytes)
+    return max(1, by_budget, math.ceil(staging_rows / MAX_ROWS_PER_PARTITION))
 
 
 def staging_rows(con: duckdb.DuckDBPyConnection) -> int:
