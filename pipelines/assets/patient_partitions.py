@@ -36,7 +36,7 @@ BYTES_PER_STAGING_ROW = 600
 # At most this many staging rows in one partition, however large the budget: beside the
 # frames the process keeps DuckDB's buffers and Dagster resident (~850 MiB at 100,000
 # patients), so a large budget must not let one partition hold a whole national batch. At
-# 100,000 patients (2.56 M rows) one partition peaked at 1.51-1.55 GiB, two at 1.25 GiB in the
+# 100,000 patients (2.56 M rows) one partition peaked at 1,508-1,548 MiB, two at 1,272 MiB in the
 # same time (docs/benchmarks.md, Memory).
 MAX_ROWS_PER_PARTITION = 2_000_000
 MIB = 1 << 20
