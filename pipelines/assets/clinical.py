@@ -66,8 +66,8 @@ def read_staging(reader: PartitionReader, columns: dict, part: Partition, cutoff
                  ) -> dict[str, pl.LazyFrame]:
     """The partition's staging tables (the listed columns) as known at the batch's cut-off
     (nothing dated after it is used), computed once."""
-    from pipelines.clinical.assessments import materialise
     from pipelines.clinical.cutoff import staging_at_cutoff
+    from pipelines.clinical.frames import materialise
 
     frames = {name: df.lazy() for name, df in reader.read("staging", columns, part).items()}
     cut = staging_at_cutoff(frames, cutoff)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from pipelines.clinical.frames import materialise
 from pipelines.clinical.lesions import lesion_status
 from pipelines.clinical.organs import n_organs
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
@@ -461,8 +462,3 @@ def derive_assessments(
         stable_id("as", "patient_id", "assessment_date").alias("assessment_id")
     )
     return materialise(states, burden)
-
-
-def materialise(*frames: pl.LazyFrame) -> tuple[pl.LazyFrame, ...]:
-    """Compute frames together (shared work done once) and hand them back as lazy frames."""
-    return tuple(df.lazy() for df in pl.collect_all(list(frames)))

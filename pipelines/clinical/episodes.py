@@ -26,11 +26,11 @@ from pipelines.clinical.assessments import (
     ASSESSMENT_COLUMNS,
     derive_assessments,
     imputed_date_bounds,
-    materialise,
     stable_id,
 )
 from pipelines.clinical.attrition import attrition_counts, attrition_table
 from pipelines.clinical.eortc import flag_eortc_lcg
+from pipelines.clinical.frames import materialise
 from pipelines.clinical.lesions import counted_lesions, lesion_progressions
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 from pipelines.clinical.population import (
@@ -224,8 +224,7 @@ def derive_patient_episodes(
     ))
     keys = episodes.select("patient_id", pl.col("episode_date").alias("assessment_date"),
                            "episode_id")
-    # Each frame below has several readers, and the streaming engine does not share a
-    # common subplan: materialised so that each is derived once.
+    # Each frame below has several readers: materialised so that each is derived once.
     episode_lesions, = materialise(
         burden.join(keys, on=["patient_id", "assessment_date"], how="inner"))
     organs = episode_lesions.filter(pl.col("is_counted")).group_by("episode_id").agg(

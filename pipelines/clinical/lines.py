@@ -30,8 +30,9 @@ import datetime as dt
 
 import polars as pl
 
-from pipelines.clinical.assessments import group_dates, materialise
+from pipelines.clinical.assessments import group_dates
 from pipelines.clinical.drugs import with_drug_facts
+from pipelines.clinical.frames import materialise
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
 THERAPY_LINE_COLUMNS = (

@@ -17,9 +17,9 @@ import datetime as dt
 
 import polars as pl
 
-from pipelines.clinical.assessments import materialise
 from pipelines.clinical.cohort import first_episode_flags
 from pipelines.clinical.followup import days_between, vital_status_at_cutoff
+from pipelines.clinical.frames import materialise
 from pipelines.clinical.lines import line_at
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 from pipelines.clinical.population import REGIONAL_NODE
@@ -243,8 +243,7 @@ def derive_episode_outcomes(
     - Time to next systemic therapy: status 1 next line, 2 death first, 0 censored at
       min(last contact, cut-off).
     """
-    # Computed once: six branches below read the origins (the streaming engine would
-    # rebuild them for each).
+    # Computed once: six branches below read the origins.
     origins, = materialise(_origins(omd_episodes, episode_lct, data_cutoff_date))
     key = ["episode_id", "origin"]
     origin = pl.col("origin_date")

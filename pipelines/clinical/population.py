@@ -23,6 +23,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.clinical.codesets import load_codeset
+from pipelines.clinical.frames import materialise
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
 REGIONAL_NODE = "regional_lymph_node"
@@ -92,9 +93,8 @@ def classify_population(
 ) -> pl.LazyFrame:
     """One row per patient of the registry: is_nsclc, population_reason, the index primary
     (the one the metastases belong to), its diagnosis date and histology group."""
-    # Read three times below: computed once (the streaming engine would redo it for each).
-    primaries, = pl.collect_all([classify_primaries(primary_tumors, params)])
-    primaries = primaries.lazy()
+    # Read three times below: computed once.
+    primaries, = materialise(classify_primaries(primary_tumors, params))
     per_patient = primaries.group_by("patient_id").agg(
         pl.len().alias("_n_primaries"),
         (pl.col("tumour_reason") == "nsclc").any().alias("_has_nsclc"),

@@ -18,7 +18,7 @@ import datetime as dt
 
 import polars as pl
 
-from pipelines.clinical.assessments import materialise
+from pipelines.clinical.frames import materialise
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
 Columns = dict[str, tuple[str, ...]]

@@ -18,8 +18,8 @@ import duckdb
 from pipelines.quality.outcome import CheckOutcome
 from pipelines.quality.relations import (
     Relations,
+    one_table_columns,
     patient_expression,
-    qualified,
     quote_ident,
     record_key_expression,
 )
@@ -66,11 +66,8 @@ def run_column_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec],
     """The expectations of one table in one scan; one outcome per spec, in order."""
     if not specs:
         return []
-    table = specs[0].table
-    assert all(s.table == table for s in specs), "one table per scan"
     started = time.perf_counter()
-    relation = qualified(relations[table])
-    columns = list(dict.fromkeys(s.column for s in specs))
+    table, relation, columns = one_table_columns(specs, relations)
     probe = con.sql(f"select {', '.join(quote_ident(c) for c in columns)} from {relation}")
     types = {c: str(t) for c, t in zip(columns, probe.types, strict=True)}
     rendered = [failing_condition(spec, types[spec.column], n) for n, spec in enumerate(specs)]

@@ -15,8 +15,8 @@ import duckdb
 from pipelines.quality.outcome import CheckOutcome
 from pipelines.quality.relations import (
     Relations,
+    one_table_columns,
     patient_expression,
-    qualified,
     quote_ident,
     record_key_expression,
 )
@@ -74,11 +74,8 @@ def run_gx_checks(con: duckdb.DuckDBPyConnection, specs: list[CheckSpec], relati
     failing rows (usually none) are then looked up in DuckDB by rowid."""
     if not specs:
         return []
-    table = specs[0].table
-    assert all(s.table == table for s in specs), "one table per GX run"
     started = time.perf_counter()
-    relation = qualified(relations[table])
-    columns = list(dict.fromkeys(s.column for s in specs))
+    table, relation, columns = one_table_columns(specs, relations)
     frame = con.sql(
         f"select rowid as _rowid, {', '.join(quote_ident(c) for c in columns)} from {relation}"
     ).df().set_index("_rowid")

@@ -7,11 +7,15 @@ runner, so the same checks can run on another copy (e.g. a batch snapshot).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pipelines.contract.tables import TABLES, TABLES_BY_NAME
 from pipelines.marts_catalog import mart_keys
 from pipelines.sql_quoting import quote_ident
+
+if TYPE_CHECKING:
+    from pipelines.quality.specs import CheckSpec
 
 # Keys of the marts: from the one mart registry (pipelines/marts_catalog.py).
 MART_KEYS: dict[str, tuple[str, ...]] = mart_keys()
@@ -52,6 +56,16 @@ def has_patient_column(table: str) -> bool:
 
 def qualified(relation: tuple[str, ...]) -> str:
     return ".".join(quote_ident(part) for part in relation)
+
+
+def one_table_columns(specs: Sequence[CheckSpec], relations: Relations,
+                      ) -> tuple[str, str, list[str]]:
+    """Column checks of one table (both engines run them a table at a time): the table, its
+    qualified relation, and the checked columns, each once, in order."""
+    table = specs[0].table
+    assert all(s.table == table for s in specs), "one table at a time"
+    return (table, qualified(relations[table]),
+            list(dict.fromkeys(s.column for s in specs)))
 
 
 def record_key_expression(table: str) -> str:
