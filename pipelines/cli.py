@@ -10,6 +10,7 @@ import sys
 import traceback
 import warnings
 
+from pipelines.gc_tuning import collect_less_often
 from pipelines.settings import disable_telemetry, paths
 
 # Order is the order of `oligo --help`.
@@ -86,6 +87,7 @@ class QuietDagsterStderr:
 def main(argv: list[str] | None = None) -> int:
     """Expected outcomes print one report; tracebacks and Dagster's ERROR lines only with
     --debug (they stay in the Dagster event log either way)."""
+    collect_less_often()
     disable_telemetry()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(command_word(argv)).parse_args(argv)

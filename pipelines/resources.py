@@ -56,9 +56,11 @@ class Warehouse(dg.ConfigurableResource):
         if not self.record_runs or context.run is None:  # a sensor or a test harness
             yield self
             return
+        from pipelines.gc_tuning import run_collector
         from pipelines.run_record import recorded_run
 
-        with recorded_run(context, self.path(), paths().lock_file, self.lock_wait_seconds):
+        with run_collector(), recorded_run(context, self.path(), paths().lock_file,
+                                           self.lock_wait_seconds):
             yield self
 
     @contextlib.contextmanager
