@@ -117,5 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         discard_pending_temporaries()  # a failed run leaves no temporaries in published/
 
 
+def console_main() -> None:
+    """The `oligo` command: `main`, then a quick exit (pipelines/quick_exit.py)."""
+    from pipelines.quick_exit import exit_now
+
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()
