@@ -1,7 +1,8 @@
 """The clinical derivation in patient partitions gives the same tables as in one piece.
 
-A generated batch of a few hundred patients is loaded through the ingestion library into a real DuckDB warehouse; the three
-clinical steps then run once with the default memory budget (one partition) and once under
+A generated batch of a few hundred patients is loaded through the ingestion library into a
+real DuckDB warehouse; the clinical derivation (its three steps in one pass over the
+partitions) then runs once with the default memory budget (one partition) and once under
 a small budget that forces several partitions. Every clinical and mart table must be the
 same, row for row (sorted: partitions append in bucket order)."""
 
@@ -19,8 +20,6 @@ from pipelines.marts_catalog import MARTS
 
 BATCH = "2026-10-31"
 CUTOFF = dt.date(2026, 10, 31)
-STEPS = (clinical.derive_episode_tables, clinical.derive_treatment_tables,
-         clinical.derive_outcome_tables)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +45,7 @@ def staged_warehouse(tmp_path_factory):
 
 def derived_tables(path, parts) -> dict[str, pl.DataFrame]:
     with duckdb.connect(str(path)) as con:
-        for step in STEPS:
-            step(con, BATCH, DEFAULT_PARAMETERS, parts)
+        clinical.derive_clinical_tables(con, BATCH, DEFAULT_PARAMETERS, parts)
         return {m.name: _sorted(con.sql(f"SELECT * FROM {m.layer}.{m.name}").pl())
                 for m in MARTS}
 
@@ -96,3 +94,31 @@ def test_partition_count_follows_budget_and_batch_size():
     assert partition_count(2_000_000, 1 << 20) == 1
     assert partition_count(2_000_001, 1 << 20) == 2
     assert partition_count(0, 256) == 1
+
+
+def test_later_steps_get_the_rows_and_types_the_earlier_tables_hold(staged_warehouse, tmp_path):
+    """In one pass, the treatment and outcome steps are handed the earlier steps' frames
+    instead of reading their tables back: the same rows (sorted: some tables' row order is
+    not fixed) and the same types as the tables written from them."""
+    import shutil
+
+    from pipelines.assets.patient_partitions import Partition, PartitionReader
+    from pipelines.clinical import steps
+    from pipelines.marts_catalog import MARTS_BY_NAME
+
+    path = tmp_path / "split.duckdb"
+    shutil.copy(staged_warehouse, path)
+    parts = [Partition(k, 2) for k in range(2)]
+    upstream = steps.union_columns(steps.TREATMENT_UPSTREAM, steps.OUTCOME_UPSTREAM)
+    with duckdb.connect(str(path)) as con:
+        clinical.derive_clinical_tables(con, BATCH, DEFAULT_PARAMETERS, parts)
+        reader = PartitionReader(con, parts)
+        for part in parts:
+            derived = steps.derive_partition(clinical.read_staging(reader, part, CUTOFF),
+                                             CUTOFF, DEFAULT_PARAMETERS)
+            handed = next(derived) | next(derived)  # episode and treatment frames
+            for name, columns in upstream.items():
+                table = reader.read(MARTS_BY_NAME[name].layer, {name: columns}, part)[name]
+                frame = handed[name].select(columns)
+                assert frame.schema == table.schema, name
+                assert_frame_equal(_sorted(frame), _sorted(table)), name
