@@ -117,17 +117,18 @@ def derive_clinical_tables(con, batch_id: str, params, parts: list[Partition]) -
     from pipelines.clinical.steps import derive_partition
 
     cutoff = data_cutoff_date(con, batch_id)
+    opted_out = opted_out_patients(con, batch_id)
     counts = []
-    reader = PartitionReader(con, parts)
-    with writing(con, CLINICAL_OUTPUTS) as out:
+    # Staging is read on a cursor of its own: `con` is the appender's (see `writing`).
+    with con.cursor() as cursor, writing(con, CLINICAL_OUTPUTS) as out:
+        reader = PartitionReader(cursor, parts)
         for part in parts:
             for frames in derive_partition(read_staging(reader, part, cutoff), cutoff, params):
                 if ATTRITION_COUNTS in frames:
                     frames = dict(frames)
                     counts.append(frames.pop(ATTRITION_COUNTS))
                 out.append(frames)
-        attrition = attrition_table(pl.concat(counts).lazy(),
-                                    opted_out_patients(con, batch_id))
+        attrition = attrition_table(pl.concat(counts).lazy(), opted_out)
         out.append({"cohort_attrition": attrition.collect()})
 
 

@@ -21,6 +21,7 @@ import contextlib
 import math
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -121,13 +122,48 @@ class TableAppender:
                 self.con.unregister(view)
 
 
+class QueuedAppender:
+    """A TableAppender on one worker thread: appends run in the order given while the caller
+    derives the next frames, so DuckDB's inserts fill the core Polars leaves idle
+    (docs/benchmarks.md, "Clinical steps in one pass"). The connection belongs to the worker
+    until `wait()`; the caller reads on a cursor of its own meanwhile."""
+
+    def __init__(self, appender: TableAppender):
+        self.appender = appender
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="table-appender")
+        self.pending: list[Future] = []
+
+    def append(self, frames: dict[str, pl.DataFrame]) -> None:
+        failed = next((f for f in self.pending if f.done() and f.exception()), None)
+        if failed is not None:
+            self.wait()  # stop deriving: the failure is raised once the worker is idle
+        self.pending.append(self.pool.submit(self.appender.append, frames))
+
+    def wait(self) -> None:
+        """Every queued append done (the connection idle again); raises the first failure."""
+        done, self.pending = self.pending, []
+        errors = [f.exception() for f in done]  # each waits for its append
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+
+
 @contextlib.contextmanager
-def writing(con: duckdb.DuckDBPyConnection, layers: dict[str, str]) -> Iterator[TableAppender]:
-    """A TableAppender inside one transaction, committed when the block ends normally."""
+def writing(con: duckdb.DuckDBPyConnection, layers: dict[str, str],
+            ) -> Iterator[QueuedAppender]:
+    """A QueuedAppender inside one transaction, committed when the block ends normally and
+    every append is done; rolled back, once the worker is idle, on any failure."""
     con.begin()
+    queue = QueuedAppender(TableAppender(con, layers))
     try:
-        yield TableAppender(con, layers)
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
+        try:
+            yield queue
+            queue.wait()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                queue.wait()
+            con.rollback()
+            raise
+        con.commit()
+    finally:
+        queue.pool.shutdown()

@@ -122,3 +122,43 @@ def test_later_steps_get_the_rows_and_types_the_earlier_tables_hold(staged_wareh
                 frame = handed[name].select(columns)
                 assert frame.schema == table.schema, name
                 assert_frame_equal(_sorted(frame), _sorted(table)), name
+
+
+def _table_before(path) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA clinical; CREATE TABLE clinical.x AS SELECT 'before' AS v")
+
+
+def _rows(path) -> list:
+    with duckdb.connect(str(path)) as con:
+        return con.execute("SELECT * FROM clinical.x").fetchall()
+
+
+def test_an_append_failing_on_the_worker_leaves_the_tables_as_they_were(tmp_path):
+    from pipelines.assets.patient_partitions import writing
+
+    path = tmp_path / "w.duckdb"
+    _table_before(path)
+    with (duckdb.connect(str(path)) as con, pytest.raises(duckdb.BinderException),
+          writing(con, {"x": "clinical"}) as out):
+        out.append({"x": pl.DataFrame({"v": ["new"]})})  # replaces the table
+        out.append({"x": pl.DataFrame({"not_a_column": [1]})})  # fails on the worker
+    assert _rows(path) == [("before",)]
+
+
+def test_a_derivation_failing_while_appends_are_queued_leaves_the_tables_as_they_were(
+        tmp_path):
+    from pipelines.assets.patient_partitions import writing
+
+    path = tmp_path / "w.duckdb"
+    _table_before(path)
+    with (duckdb.connect(str(path)) as con, pytest.raises(RuntimeError, match="derivation"),
+          writing(con, {"x": "clinical"}) as out):
+        out.append({"x": pl.DataFrame({"v": ["new"] * 100_000})})
+        raise RuntimeError("derivation failed")  # the worker may still be appending
+    assert _rows(path) == [("before",)]
+    # the queue is committed when nothing fails
+    with duckdb.connect(str(path)) as con, writing(con, {"x": "clinical"}) as out:
+        out.append({"x": pl.DataFrame({"v": ["new"]})})
+        out.append({"x": pl.DataFrame({"v": ["newer"]})})
+    assert _rows(path) == [("new",), ("newer",)]
