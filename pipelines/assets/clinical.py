@@ -128,6 +128,7 @@ def derive_clinical_tables(con, batch_id: str, params, parts: list[Partition]) -
                     frames = dict(frames)
                     counts.append(frames.pop(ATTRITION_COUNTS))
                 out.append(frames)
+                del frames  # held by the appender until written, then freed
         attrition = attrition_table(pl.concat(counts).lazy(), opted_out)
         out.append({"cohort_attrition": attrition.collect()})
 

@@ -124,12 +124,27 @@ def derive_partition(
 
     episodes = collect(derive_patient_episodes(only(EPISODE_STAGING, staging), params))
     yield episodes
+    # From here on only what the later steps read is kept: the rest is freed once written.
+    staging = kept(union_columns(TREATMENT_STAGING, OUTCOME_STAGING), staging)
+    later = union_columns(TREATMENT_UPSTREAM, OUTCOME_UPSTREAM)
+    upstream = kept({name: later[name] for name in later if name in episodes}, episodes)
+    del episodes
     treatments = collect(derive_treatment_step(
-        only(TREATMENT_STAGING, staging), only(TREATMENT_UPSTREAM, episodes), params))
+        only(TREATMENT_STAGING, staging), only(TREATMENT_UPSTREAM, upstream), params))
     yield treatments
+    staging = kept(OUTCOME_STAGING, staging)
+    upstream = kept(OUTCOME_UPSTREAM, upstream | treatments)
+    del treatments
     yield collect(derive_outcome_step(
-        only(OUTCOME_STAGING, staging), only(OUTCOME_UPSTREAM, episodes | treatments),
-        data_cutoff_date, params))
+        only(OUTCOME_STAGING, staging), only(OUTCOME_UPSTREAM, upstream), data_cutoff_date,
+        params))
+
+
+def kept(columns: Columns, frames: dict[str, pl.LazyFrame | pl.DataFrame],
+         ) -> dict[str, pl.DataFrame]:
+    """The listed tables and columns of `frames`, sharing their memory (no copy)."""
+    return {name: frames[name].lazy().select(cols).collect()
+            for name, cols in columns.items()}
 
 
 def derive_treatment_step(

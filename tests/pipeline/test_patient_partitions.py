@@ -87,12 +87,12 @@ def test_partition_count_follows_budget_and_batch_size():
     rows_1m = 25_600_000  # staging rows of a generated 1,000,000-patient batch
     assert partition_count(rows_1m // 100, 4096) == 1
     assert partition_count(rows_1m, 1024) == 29  # the budget decides
-    # A large budget: the row cap decides (100,000 patients: 2 partitions, not 1).
-    assert partition_count(rows_1m // 10, 4096) == 2
-    assert partition_count(rows_1m, 4096) == 13
-    assert partition_count(rows_1m, 8192) == 13
-    assert partition_count(2_000_000, 1 << 20) == 1
-    assert partition_count(2_000_001, 1 << 20) == 2
+    # A large budget: the row cap decides (100,000 patients: 3 partitions, not 1).
+    assert partition_count(rows_1m // 10, 4096) == 3
+    assert partition_count(rows_1m, 4096) == 21
+    assert partition_count(rows_1m, 8192) == 21
+    assert partition_count(1_250_000, 1 << 20) == 1
+    assert partition_count(1_250_001, 1 << 20) == 2
     assert partition_count(0, 256) == 1
 
 
