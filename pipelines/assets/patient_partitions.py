@@ -5,8 +5,8 @@ The derivation's memory grows with the rows it holds, so the registry is cut int
 buckets of `patient_id` (every rule looks at one patient at a time:
 `pipelines/clinical/steps.py`). Each partition's staging is read from DuckDB once with a
 filter (`hash(patient_id) % n = k`), its three stages derived, and every table appended;
-nothing holds the whole batch. The number of partitions follows from the memory budget and the batch's size
-(docs/benchmarks.md, "Memory"):
+nothing holds the whole batch. The number of partitions follows from the memory budget and
+the batch's size (docs/benchmarks.md, "Memory"):
 
     n = max(ceil(staging rows x BYTES_PER_STAGING_ROW / (budget MiB x (1 - DuckDB share))),
             ceil(staging rows / MAX_ROWS_PER_PARTITION))
@@ -31,8 +31,8 @@ from pipelines.contract import TABLES
 from pipelines.settings import DUCKDB_SHARE_OF_BUDGET, memory_budget_mb
 from pipelines.sql_quoting import quote_ident
 
-# Peak memory of the clinical derivation's frames per staging row of the partition it derives
-# (~240 B measured at 100,000 patients, docs/benchmarks.md), with a 2.5x margin.
+# Peak memory of the clinical derivation's frames per staging row of the partition it
+# derives (~240 B measured at 100,000 patients, docs/benchmarks.md), with a 2.5x margin.
 BYTES_PER_STAGING_ROW = 600
 # At most this many staging rows in one partition, however large the budget: beside the
 # frames the process keeps DuckDB's buffers and Dagster resident (~850 MiB at 100,000
@@ -78,9 +78,9 @@ class PartitionReader:
     """Reads the partitions' rows of tables (only the listed columns, through Arrow).
 
     With several partitions, each read scans the table with the bucket filter
-    (`hash(patient_id) % n = k`): a scan of the few columns the derivation reads is cheaper than
-    copying every table into a temporary one ordered by bucket, which at 1,000,000 patients
-    sorted and spilled tens of millions of rows a step (docs/benchmarks.md)."""
+    (`hash(patient_id) % n = k`): a scan of the few columns the derivation reads is cheaper
+    than copying every table into a temporary one ordered by bucket, which at 1,000,000
+    patients sorted and spilled tens of millions of rows a step (docs/benchmarks.md)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, parts: list[Partition]):
         self.con = con

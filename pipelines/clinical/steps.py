@@ -119,7 +119,8 @@ def derive_partition(
     columns of `PARTITION_STAGING`): yields the episode tables (with the cohort-flow counts
     under `episodes.ATTRITION_COUNTS`), then the treatment tables, then the outcome tables,
     each collected. Each step reads its listed columns of staging and of the earlier steps'
-    frames: the same rows and types the earlier steps' tables hold (tests/clinical)."""
+    frames: the same rows and types the earlier steps' tables hold
+    (tests/pipeline/test_patient_partitions.py)."""
     from pipelines.clinical.episodes import derive_patient_episodes
 
     episodes = collect(derive_patient_episodes(only(EPISODE_STAGING, staging), params))
