@@ -40,8 +40,8 @@ BYTES_PER_STAGING_ROW = 600
 # 100,000 patients (2.56 M rows) one partition peaked at 1,508-1,548 MiB, two at 1,272 MiB in
 # the same time (docs/benchmarks.md, Memory). The one-pass derivation also holds a
 # partition's later-stage tables until the end of the transaction: two partitions then
-# peaked at 1,340-1,380 MiB, three at ~130 MiB less in the same CPU time (docs/benchmarks.md,
-# "Clinical steps in one pass").
+# peaked at 1,340-1,380 MiB, three at 1,160-1,210 MiB in the same CPU time
+# (docs/benchmarks.md, "Clinical steps in one pass").
 MAX_ROWS_PER_PARTITION = 1_250_000
 MIB = 1 << 20
 
