@@ -7,7 +7,7 @@ process), and the run lock and run report span the whole run.
 
 import dagster as dg
 
-from pipelines.assets.clinical import oligometastatic_episodes, outcomes, treatments
+from pipelines.assets.clinical import clinical_marts
 from pipelines.assets.delivery import delivery
 from pipelines.assets.ingest import quarantine, raw_tables, staging_tables
 from pipelines.assets.partitions import BATCHES
@@ -22,8 +22,7 @@ declare_environment_defaults()
 
 ASSETS = dg.map_asset_specs(
     lambda spec: spec.replace_attributes(owners=asset_owners()),
-    [delivery, raw_tables, quarantine, staging_tables, oligometastatic_episodes, treatments,
-     outcomes, published_snapshot],
+    [delivery, raw_tables, quarantine, staging_tables, clinical_marts, published_snapshot],
 )
 
 process_batch = dg.define_asset_job(

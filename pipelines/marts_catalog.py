@@ -1,9 +1,11 @@
 """The one registry of the tables the clinical assets build: name, layer, builder, keys, docs.
 
 Everything that lists marts is derived from `MARTS`: the Dagster asset specs of the clinical
-multi-assets (`pipelines/assets/clinical.py`), the tables the publisher copies and comments
-(`MART_TABLES`), the mart keys the data-quality checks use (`mart_keys()`, read by
-`pipelines/quality/relations.py`) and the consistency tests of the fixtures.
+multi-asset (`pipelines/assets/clinical.py`: one step derives every table, the stages of
+`BUILDERS` in order on each patient partition; each stage is the UI group of its tables),
+the tables the publisher copies and comments (`MART_TABLES`), the mart keys the
+data-quality checks use (`mart_keys()`, read by `pipelines/quality/relations.py`) and the
+consistency tests of the fixtures.
 
 Docs are templates: `{line_regimen_window_days}` and the other parameter names of
 `pipelines/clinical/parameters.py` are filled from the parameter set of the run, so a
@@ -22,7 +24,7 @@ from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 EPISODES = "episodes"
 TREATMENTS = "treatments"
 OUTCOMES = "outcomes"
-BUILDERS = (EPISODES, TREATMENTS, OUTCOMES)  # in the order they run
+BUILDERS = (EPISODES, TREATMENTS, OUTCOMES)  # the derivation's stages, in the order they run
 
 _DOC_MODULES = {
     EPISODES: "pipelines.clinical.marts_episodes",
@@ -35,7 +37,7 @@ _DOC_MODULES = {
 class Mart:
     name: str
     layer: str  # "marts" (published) or "clinical" (intermediate, stays in the warehouse)
-    builder: str  # the multi-asset that derives it (one of BUILDERS)
+    builder: str  # the stage of the derivation that computes it (one of BUILDERS)
     keys: tuple[str, ...]  # the grain: these columns identify one row
     grain: str = ""  # for clinical-layer tables without a docs entry
 

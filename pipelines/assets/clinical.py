@@ -1,7 +1,12 @@
-"""Clinical derivations as assets: read staging, call the pure Polars rules, write marts.
+"""The clinical derivation as one multi-asset: read staging, call the pure Polars rules,
+write the clinical and mart tables.
 
-Which tables each multi-asset writes, their layer, keys and docs come from the one mart
-registry (pipelines/marts_catalog.py); each asset gets its own description and kinds."""
+One Dagster step derives every table of the mart registry (pipelines/marts_catalog.py: the
+tables, their layer, keys, docs and the stage that derives each, shown as the asset's
+group), in one pass over the patient partitions (docs/benchmarks.md, "Clinical steps in one
+pass"): three steps would each plan the partitions, read every partition's staging again,
+read back the tables the step before had just written, and pay a step's fixed cost. Each
+table is still its own asset with its own description, kinds and metadata."""
 
 
 import dagster as dg
@@ -20,10 +25,9 @@ from pipelines.assets.tables import table_metadata
 from pipelines.contract import TABLES
 from pipelines.faults import fault_point
 from pipelines.marts_catalog import (
-    EPISODES,
+    BUILDERS,
+    MARTS,
     MARTS_BY_NAME,
-    OUTCOMES,
-    TREATMENTS,
     built_by,
     table_doc,
 )
@@ -32,11 +36,6 @@ from pipelines.resources import ClinicalSettings, Warehouse
 STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
 CLINICAL_VERSION = source_version("pipelines/assets/clinical.py", "pipelines/clinical/*.py",
                                   "pipelines/clinical/codesets/*", "pipelines/marts_catalog.py")
-
-
-def outputs_of(builder: str) -> dict[str, str]:
-    """{table: layer} of the tables a builder writes, in registry order."""
-    return {m.name: m.layer for m in built_by(builder)}
 
 
 def specs_of(builder: str, deps: list[dg.AssetKey]) -> list[dg.AssetSpec]:
@@ -55,40 +54,30 @@ def specs_of(builder: str, deps: list[dg.AssetKey]) -> list[dg.AssetSpec]:
     return specs
 
 
-EPISODE_OUTPUTS = outputs_of(EPISODES)
-TREATMENT_OUTPUTS = outputs_of(TREATMENTS)
-OUTCOME_OUTPUTS = outputs_of(OUTCOMES)
-EPISODE_KEYS = [dg.AssetKey([layer, name]) for name, layer in EPISODE_OUTPUTS.items()]
-TREATMENT_KEYS = [dg.AssetKey([layer, name]) for name, layer in TREATMENT_OUTPUTS.items()]
+CLINICAL_OUTPUTS = {m.name: m.layer for m in MARTS}  # every table of the registry
 
 
-def read_staging(reader: PartitionReader, columns: dict, part: Partition, cutoff,
-                 ) -> dict[str, pl.LazyFrame]:
-    """The partition's staging tables (the listed columns) as known at the batch's cut-off
-    (nothing dated after it is used), computed once."""
+def clinical_specs() -> list[dg.AssetSpec]:
+    """Every registry table's spec, grouped by the stage that derives it; a stage's tables
+    depend on staging and on the earlier stages' tables (the lineage the UI draws)."""
+    specs, earlier = [], []
+    for builder in BUILDERS:
+        specs += specs_of(builder, STAGING_KEYS + earlier)
+        earlier = earlier + [dg.AssetKey(list(m.asset_key)) for m in built_by(builder)]
+    return specs
+
+
+def read_staging(reader: PartitionReader, part: Partition, cutoff) -> dict[str, pl.LazyFrame]:
+    """The partition's staging tables (the columns any step reads) as known at the batch's
+    cut-off (nothing dated after it is used), computed once."""
     from pipelines.clinical.cutoff import staging_at_cutoff
     from pipelines.clinical.frames import materialise
+    from pipelines.clinical.steps import PARTITION_STAGING
 
-    frames = {name: df.lazy() for name, df in reader.read("staging", columns, part).items()}
+    frames = {name: df.lazy()
+              for name, df in reader.read("staging", PARTITION_STAGING, part).items()}
     cut = staging_at_cutoff(frames, cutoff)
     return dict(zip(cut, materialise(*cut.values()), strict=True))
-
-
-def read_outputs(reader: PartitionReader, columns: dict, part: Partition,
-                 ) -> dict[str, pl.LazyFrame]:
-    """The partition's rows of earlier steps' tables (the listed columns)."""
-    frames: dict[str, pl.LazyFrame] = {}
-    for layer, wanted in by_layer(columns).items():
-        frames |= {name: df.lazy() for name, df in reader.read(layer, wanted, part).items()}
-    return {name: frames[name] for name in columns}
-
-
-def by_layer(columns: dict) -> dict[str, dict]:
-    """{layer: {table: columns}} of earlier steps' tables."""
-    layers: dict[str, dict] = {}
-    for name, cols in columns.items():
-        layers.setdefault(MARTS_BY_NAME[name].layer, {})[name] = cols
-    return layers
 
 
 def opted_out_patients(con, batch_id: str) -> int:
@@ -110,82 +99,50 @@ def data_cutoff_date(con, batch_id: str):
     return row[0]
 
 
-def collect_outputs(outputs: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
-    """Every output of a partition in one collect_all (shared work done once)."""
-    return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
-
-
-def results(con, layers: dict[str, str], params, parts: list[Partition]):
-    for name, layer in layers.items():
+def results(con, params, parts: list[Partition]):
+    for name, layer in CLINICAL_OUTPUTS.items():
         columns = table_doc(MARTS_BY_NAME[name], params)["columns"]
         metadata = table_metadata(con, layer, name, columns)
         metadata["patient_partitions"] = dg.MetadataValue.int(len(parts))
         yield dg.MaterializeResult(asset_key=dg.AssetKey([layer, name]), metadata=metadata)
 
 
-def derive_episode_tables(con, batch_id: str, params, parts: list[Partition]) -> None:
-    """Episode tables of the batch, a patient partition at a time; the cohort flow from the
-    partitions' counts."""
+def derive_clinical_tables(con, batch_id: str, params, parts: list[Partition]) -> None:
+    """Every table of the registry, a patient partition at a time in one pass: the
+    partition's staging read once, the three steps derived on it one after another (each
+    handed the earlier steps' frames), every table appended; the cohort flow from the
+    partitions' counts at the end. One transaction: a failure leaves every table as it was."""
     from pipelines.clinical.attrition import attrition_table
-    from pipelines.clinical.episodes import ATTRITION_COUNTS, derive_patient_episodes
-    from pipelines.clinical.steps import EPISODE_STAGING
+    from pipelines.clinical.episodes import ATTRITION_COUNTS
+    from pipelines.clinical.steps import derive_partition
 
     cutoff = data_cutoff_date(con, batch_id)
+    opted_out = opted_out_patients(con, batch_id)
     counts = []
-    reader = PartitionReader(con, parts)
-    with writing(con, EPISODE_OUTPUTS) as out:
+    # Staging is read on a cursor of its own: `con` is the appender's (see `writing`).
+    with con.cursor() as cursor, writing(con, CLINICAL_OUTPUTS) as out:
+        reader = PartitionReader(cursor, parts)
         for part in parts:
-            marts = derive_patient_episodes(
-                read_staging(reader, EPISODE_STAGING, part, cutoff), params)
-            frames = collect_outputs(marts)
-            counts.append(frames.pop(ATTRITION_COUNTS))
-            out.append(frames)
-        attrition = attrition_table(pl.concat(counts).lazy(),
-                                    opted_out_patients(con, batch_id))
+            for frames in derive_partition(read_staging(reader, part, cutoff), cutoff, params):
+                if ATTRITION_COUNTS in frames:
+                    frames = dict(frames)
+                    counts.append(frames.pop(ATTRITION_COUNTS))
+                out.append(frames)
+                del frames  # held by the appender until written, then freed
+        attrition = attrition_table(pl.concat(counts).lazy(), opted_out)
         out.append({"cohort_attrition": attrition.collect()})
 
 
-def derive_treatment_tables(con, batch_id: str, params, parts: list[Partition]) -> None:
-    from pipelines.clinical.steps import (
-        TREATMENT_STAGING,
-        TREATMENT_UPSTREAM,
-        derive_treatment_step,
-    )
-
-    _derive_by_partition(con, batch_id, parts, TREATMENT_STAGING, TREATMENT_UPSTREAM,
-                         TREATMENT_OUTPUTS,
-                         lambda staging, upstream, _cutoff: derive_treatment_step(
-                             staging, upstream, params))
-
-
-def derive_outcome_tables(con, batch_id: str, params, parts: list[Partition]) -> None:
-    from pipelines.clinical.steps import OUTCOME_STAGING, OUTCOME_UPSTREAM, derive_outcome_step
-
-    _derive_by_partition(con, batch_id, parts, OUTCOME_STAGING, OUTCOME_UPSTREAM,
-                         OUTCOME_OUTPUTS,
-                         lambda staging, upstream, cutoff: derive_outcome_step(
-                             staging, upstream, cutoff, params))
-
-
-def _derive_by_partition(con, batch_id: str, parts: list[Partition], staging_columns,
-                         upstream_columns, layers: dict[str, str], derive) -> None:
-    """`derive(staging, upstream, cutoff)` on each partition, its tables appended in one
-    transaction."""
-    cutoff = data_cutoff_date(con, batch_id)
-    reader = PartitionReader(con, parts)
-    with writing(con, layers) as out:
-        for part in parts:
-            outputs = derive(read_staging(reader, staging_columns, part, cutoff),
-                             read_outputs(reader, upstream_columns, part), cutoff)
-            out.append(collect_outputs(outputs))
-
-
 @dg.multi_asset(
-    specs=specs_of(EPISODES, STAGING_KEYS),
+    specs=clinical_specs(),
     partitions_def=BATCHES,
-    description="ESTRO/EORTC 2020 episodes and EORTC-LCG 2019 flag (clinical-rules 1-4).",
+    description="The clinical derivation in one pass over the patient partitions: "
+    "ESTRO/EORTC 2020 episodes and the EORTC-LCG 2019 flag (clinical-rules 1-4); dose and "
+    "BED, LCT of each episode, lines of therapy, the analysis table (clinical-rules 5, 6); "
+    "OS, PFS, widespread progression, next treatment, local control, toxicity, follow-up, "
+    "censored at the batch cut-off (clinical-rules 6).",
 )
-def oligometastatic_episodes(
+def clinical_marts(
     context: AssetExecutionContext,
     warehouse: Warehouse,
     clinical_settings: ClinicalSettings,
@@ -194,41 +151,5 @@ def oligometastatic_episodes(
     params = clinical_settings.parameters()
     with warehouse.get_connection() as con:
         parts = plan_partitions(con)
-        derive_episode_tables(con, context.partition_key, params, parts)
-        yield from results(con, EPISODE_OUTPUTS, params, parts)
-
-
-@dg.multi_asset(
-    specs=specs_of(TREATMENTS, STAGING_KEYS + EPISODE_KEYS),
-    partitions_def=BATCHES,
-    description="Dose and BED, LCT of each episode, lines of therapy, the analysis table "
-    "(clinical-rules 5 and 6).",
-)
-def treatments(
-    context: AssetExecutionContext,
-    warehouse: Warehouse,
-    clinical_settings: ClinicalSettings,
-):
-    params = clinical_settings.parameters()
-    with warehouse.get_connection() as con:
-        parts = plan_partitions(con)
-        derive_treatment_tables(con, context.partition_key, params, parts)
-        yield from results(con, TREATMENT_OUTPUTS, params, parts)
-
-
-@dg.multi_asset(
-    specs=specs_of(OUTCOMES, STAGING_KEYS + EPISODE_KEYS + TREATMENT_KEYS),
-    partitions_def=BATCHES,
-    description="OS, PFS, widespread progression, next treatment, local control, toxicity, "
-    "follow-up, censored at the batch cut-off (clinical-rules 6).",
-)
-def outcomes(
-    context: AssetExecutionContext,
-    warehouse: Warehouse,
-    clinical_settings: ClinicalSettings,
-):
-    params = clinical_settings.parameters()
-    with warehouse.get_connection() as con:
-        parts = plan_partitions(con)
-        derive_outcome_tables(con, context.partition_key, params, parts)
-        yield from results(con, OUTCOME_OUTPUTS, params, parts)
+        derive_clinical_tables(con, context.partition_key, params, parts)
+        yield from results(con, params, parts)

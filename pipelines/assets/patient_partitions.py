@@ -3,16 +3,16 @@ are written.
 
 The derivation's memory grows with the rows it holds, so the registry is cut into hash
 buckets of `patient_id` (every rule looks at one patient at a time:
-`pipelines/clinical/steps.py`). Each partition is read from DuckDB with a filter
-(`hash(patient_id) % n = k`), derived, and appended to its tables; nothing holds the whole
-batch. The number of partitions follows from the memory budget and the batch's size
-(docs/benchmarks.md, "Memory"):
+`pipelines/clinical/steps.py`). Each partition's staging is read from DuckDB once with a
+filter (`hash(patient_id) % n = k`), its three stages derived, and every table appended;
+nothing holds the whole batch. The number of partitions follows from the memory budget and
+the batch's size (docs/benchmarks.md, "Memory"):
 
     n = max(ceil(staging rows x BYTES_PER_STAGING_ROW / (budget MiB x (1 - DuckDB share))),
             ceil(staging rows / MAX_ROWS_PER_PARTITION))
 
-A step's tables are written in one transaction: a step that fails part way leaves the
-tables as they were before it.
+The derivation's tables are written in one transaction: a derivation that fails part way
+leaves every table as it was before it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import contextlib
 import math
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -30,15 +31,18 @@ from pipelines.contract import TABLES
 from pipelines.settings import DUCKDB_SHARE_OF_BUDGET, memory_budget_mb
 from pipelines.sql_quoting import quote_ident
 
-# Peak memory of the clinical steps' frames per staging row of the partition they derive
-# (~240 B measured at 100,000 patients, docs/benchmarks.md), with a 2.5x margin.
+# Peak memory of the clinical derivation's frames per staging row of the partition it
+# derives (~240 B measured at 100,000 patients, docs/benchmarks.md), with a 2.5x margin.
 BYTES_PER_STAGING_ROW = 600
 # At most this many staging rows in one partition, however large the budget: beside the
 # frames the process keeps DuckDB's buffers and Dagster resident (~850 MiB at 100,000
 # patients), so a large budget must not let one partition hold a whole national batch. At
-# 100,000 patients (2.56 M rows) one partition peaked at 1,508-1,548 MiB, two at 1,272 MiB in the
-# same time (docs/benchmarks.md, Memory).
-MAX_ROWS_PER_PARTITION = 2_000_000
+# 100,000 patients (2.56 M rows) one partition peaked at 1,508-1,548 MiB, two at 1,272 MiB in
+# the same time (docs/benchmarks.md, Memory). The one-pass derivation also holds a
+# partition's later-stage tables until the end of the transaction: two partitions then
+# peaked at 1,340-1,380 MiB, three at 1,160-1,210 MiB in the same CPU time
+# (docs/benchmarks.md, "Clinical steps in one pass").
+MAX_ROWS_PER_PARTITION = 1_250_000
 MIB = 1 << 20
 
 
@@ -74,9 +78,9 @@ class PartitionReader:
     """Reads the partitions' rows of tables (only the listed columns, through Arrow).
 
     With several partitions, each read scans the table with the bucket filter
-    (`hash(patient_id) % n = k`): a scan of the few columns a step reads is cheaper than
-    copying every table into a temporary one ordered by bucket, which at 1,000,000 patients
-    sorted and spilled tens of millions of rows a step (docs/benchmarks.md)."""
+    (`hash(patient_id) % n = k`): a scan of the few columns the derivation reads is cheaper
+    than copying every table into a temporary one ordered by bucket, which at 1,000,000
+    patients sorted and spilled tens of millions of rows a step (docs/benchmarks.md)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, parts: list[Partition]):
         self.con = con
@@ -121,13 +125,48 @@ class TableAppender:
                 self.con.unregister(view)
 
 
+class QueuedAppender:
+    """A TableAppender on one worker thread: appends run in the order given while the caller
+    derives the next frames, so DuckDB's inserts fill the core Polars leaves idle
+    (docs/benchmarks.md, "Clinical steps in one pass"). The connection belongs to the worker
+    until `wait()`; the caller reads on a cursor of its own meanwhile."""
+
+    def __init__(self, appender: TableAppender):
+        self.appender = appender
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="table-appender")
+        self.pending: list[Future] = []
+
+    def append(self, frames: dict[str, pl.DataFrame]) -> None:
+        failed = next((f for f in self.pending if f.done() and f.exception()), None)
+        if failed is not None:
+            self.wait()  # stop deriving: the failure is raised once the worker is idle
+        self.pending.append(self.pool.submit(self.appender.append, frames))
+
+    def wait(self) -> None:
+        """Every queued append done (the connection idle again); raises the first failure."""
+        done, self.pending = self.pending, []
+        errors = [f.exception() for f in done]  # each waits for its append
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+
+
 @contextlib.contextmanager
-def writing(con: duckdb.DuckDBPyConnection, layers: dict[str, str]) -> Iterator[TableAppender]:
-    """A TableAppender inside one transaction, committed when the block ends normally."""
+def writing(con: duckdb.DuckDBPyConnection, layers: dict[str, str],
+            ) -> Iterator[QueuedAppender]:
+    """A QueuedAppender inside one transaction, committed when the block ends normally and
+    every append is done; rolled back, once the worker is idle, on any failure."""
     con.begin()
+    queue = QueuedAppender(TableAppender(con, layers))
     try:
-        yield TableAppender(con, layers)
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
+        try:
+            yield queue
+            queue.wait()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                queue.wait()
+            con.rollback()
+            raise
+        con.commit()
+    finally:
+        queue.pool.shutdown()

@@ -7,14 +7,19 @@ another patient's rows), so each step can run on a partition of the patients and
 outputs are the partitions of its tables. The one aggregate, the cohort flow, is carried
 as counts that add up over partitions (`attrition.attrition_table`).
 
-`*_INPUTS` list the columns a step reads of each table, so the assets read nothing else;
-a rule that needs another column fails loudly with a missing column, and
-`tests/clinical/test_steps.py` checks that every step runs on exactly these columns.
+The three steps run one after another on the same partition (`derive_partition`): the
+staging columns all three read (`PARTITION_STAGING`) are read once, and a later step gets
+the earlier steps' frames, not the tables written from them.
+
+`*_STAGING` and `*_UPSTREAM` list the columns a step reads of each table, and each step is
+handed exactly these; a rule that needs another column fails loudly with a missing column,
+and `tests/clinical/test_steps.py` checks that every step runs on exactly these columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import polars as pl
 
@@ -78,6 +83,69 @@ OUTCOME_UPSTREAM: Columns = {
     "local_treatments": ("patient_id", "target_kind", "lesion_id", "organ", "start_date",
                          "course_bed10_gy", "is_radical", "is_lung_bed10_adequate"),
 }
+
+
+
+def union_columns(*steps: Columns) -> Columns:
+    """Every table any of the steps reads, with every column any of them reads of it (in
+    order of first mention)."""
+    union: dict[str, dict[str, None]] = {}
+    for step in steps:
+        for table, columns in step.items():
+            union.setdefault(table, {}).update(dict.fromkeys(columns))
+    return {table: tuple(columns) for table, columns in union.items()}
+
+
+# What a partition's derivation reads of staging: every step's columns, read once.
+PARTITION_STAGING: Columns = union_columns(EPISODE_STAGING, TREATMENT_STAGING, OUTCOME_STAGING)
+
+
+def only(columns: Columns, frames: dict[str, pl.LazyFrame | pl.DataFrame],
+         ) -> dict[str, pl.LazyFrame]:
+    """The listed tables of `frames` with exactly the listed columns (what a step reads)."""
+    return {name: frames[name].lazy().select(cols) for name, cols in columns.items()}
+
+
+def collect(outputs: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
+    """Every output of a step in one collect_all (shared work done once)."""
+    return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
+
+
+def derive_partition(
+    staging: dict[str, pl.LazyFrame], data_cutoff_date: dt.date,
+    params: ClinicalParameters = DEFAULT_PARAMETERS,
+) -> Iterator[dict[str, pl.DataFrame]]:
+    """The three steps on one partition (staging as known at the cut-off, at least the
+    columns of `PARTITION_STAGING`): yields the episode tables (with the cohort-flow counts
+    under `episodes.ATTRITION_COUNTS`), then the treatment tables, then the outcome tables,
+    each collected. Each step reads its listed columns of staging and of the earlier steps'
+    frames: the same rows and types the earlier steps' tables hold
+    (tests/pipeline/test_patient_partitions.py)."""
+    from pipelines.clinical.episodes import derive_patient_episodes
+
+    episodes = collect(derive_patient_episodes(only(EPISODE_STAGING, staging), params))
+    yield episodes
+    # From here on only what the later steps read is kept: the rest is freed once written.
+    staging = kept(union_columns(TREATMENT_STAGING, OUTCOME_STAGING), staging)
+    later = union_columns(TREATMENT_UPSTREAM, OUTCOME_UPSTREAM)
+    upstream = kept({name: later[name] for name in later if name in episodes}, episodes)
+    del episodes
+    treatments = collect(derive_treatment_step(
+        only(TREATMENT_STAGING, staging), only(TREATMENT_UPSTREAM, upstream), params))
+    yield treatments
+    staging = kept(OUTCOME_STAGING, staging)
+    upstream = kept(OUTCOME_UPSTREAM, upstream | treatments)
+    del treatments
+    yield collect(derive_outcome_step(
+        only(OUTCOME_STAGING, staging), only(OUTCOME_UPSTREAM, upstream), data_cutoff_date,
+        params))
+
+
+def kept(columns: Columns, frames: dict[str, pl.LazyFrame | pl.DataFrame],
+         ) -> dict[str, pl.DataFrame]:
+    """The listed tables and columns of `frames`, sharing their memory (no copy)."""
+    return {name: frames[name].lazy().select(cols).collect()
+            for name, cols in columns.items()}
 
 
 def derive_treatment_step(

@@ -150,14 +150,12 @@ def check_group(asset: tuple[str, ...]) -> tuple[str, ...]:
     """Which check op an asset's checks run in. All staging tables share one: a check of one
     table reads others (references, cross-record rules), and Dagster makes a reader wait for
     the blocking checks of what it reads, so per-table ops would wait on each other in a
-    cycle. The marts share one op per multi-asset that derives them (`Mart.builder` in
-    pipelines/marts_catalog.py): they are written together, and no mart check reads a
-    later builder's mart, so a builder's readers wait for its checks and nothing waits in
-    a cycle. Each op is a Dagster step with its own events: three mart ops, not ten."""
+    cycle. The marts share one too: one multi-asset derives them all
+    (`pipelines/assets/clinical.py`), so nothing waits between them, and one op is one
+    Dagster step with its own events, not one per mart."""
     if asset[0] == "staging":
         return ("staging",)
-    mart = MARTS_BY_NAME.get(asset[-1])
-    return ("marts", mart.builder) if mart is not None else asset
+    return ("marts",) if asset[-1] in MARTS_BY_NAME else asset
 
 
 def _asset_check(group: tuple[str, ...], specs: list[CheckSpec], relations: Relations,

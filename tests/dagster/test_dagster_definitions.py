@@ -1,6 +1,7 @@
-"""The definitions as the UI loads them: asset keys, groups, kinds, checks, jobs, schedules,
+"""The definitions as the UI loads them: asset keys, groups, kinds, checks, jobs, the steps of
+a run (the ops of `process_batch`: the run report and the bench list them), schedules,
 sensors, executor, compared with definitions_snapshot.json (regenerate it after a deliberate
-change with `OLIGO_UPDATE_SNAPSHOT=1 pytest tests/dagster/test_definitions.py`, and review
+change with `OLIGO_UPDATE_SNAPSHOT=1 pytest tests/dagster/test_dagster_definitions.py`, and review
 the diff), and what a data engineer expects of every asset."""
 
 import json
@@ -25,12 +26,14 @@ def snapshot() -> dict:
                                         "partitioned": node.partitions_def is not None}
     checks = sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys)
     jobs = {job.name: job.executor_def.name for job in repo.get_all_jobs()}
+    steps = sorted(node.name for node in repo.get_job("process_batch").graph.nodes)
     schedules = {s.name: {"cron": s.cron_schedule, "job": s.job_name}
                  for s in repo.schedule_defs}
     sensors = {s.name: {"type": s.sensor_type.value, "interval": s.minimum_interval_seconds,
                         "default_status": s.default_status.value}
                for s in repo.sensor_defs}
-    return {"assets": assets, "checks": checks, "jobs": jobs, "schedules": schedules,
+    return {"assets": assets, "checks": checks, "jobs": jobs, "steps": steps,
+            "schedules": schedules,
             "sensors": sensors, "resources": sorted(defs.resources)}
 
 

@@ -61,7 +61,7 @@ def test_a_ui_subset_runs_in_process_and_keeps_the_frozen_file(home):
     assert status == "unchanged" and "kept" in message
     steps = {s for (s,) in ops_rows("select step from ops.ops.run_steps where run_id = ?",
                                     [run_id])}
-    assert {"staging_tables", "oligometastatic_episodes", "published__snapshot"} <= steps
+    assert {"staging_tables", "clinical_marts", "published__snapshot"} <= steps
 
 
 def test_a_ui_run_of_the_whole_graph_stops_at_the_gate_for_a_published_batch(home):
