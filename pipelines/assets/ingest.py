@@ -18,7 +18,7 @@ from pipelines.ingest.load import load_keyed_batch, refuse_if_defective
 from pipelines.ingest.opt_outs import read_opt_outs
 from pipelines.ingest.pseudonym import batch_pseudonymizer
 from pipelines.ingest.quarantine import QUARANTINE_COLUMNS, find_row_defects
-from pipelines.ingest.staging import build_staging_table, reconcile
+from pipelines.ingest.staging import build_staging_tables, reconcile
 from pipelines.ops_store import ensure_ops_schema
 from pipelines.resources import RegistrySource, Warehouse
 
@@ -139,8 +139,7 @@ def staging_tables(
     batch_id = context.partition_key
     source_dialect = dialect(registry.dialect)
     with warehouse.get_connection() as con:
-        for t in TABLES:
-            build_staging_table(con, t.name, source_dialect)
+        build_staging_tables(con, source_dialect)
         counts = reconcile(con)
         run_id = context.run.run_id
         con.execute("DELETE FROM ops.table_counts WHERE run_id = ?", [run_id])

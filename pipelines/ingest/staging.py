@@ -17,10 +17,12 @@ import duckdb
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.tables import TABLES, TABLES_BY_NAME, TARGET_LITERALS
 from pipelines.ingest.sql_support import (
+    create_macros,
     dialect_parameters,
     prepare_connection,
     used_parameters,
 )
+from pipelines.side_by_side import run_side_by_side
 from pipelines.sql_quoting import quote_ident
 
 STAGING_SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "staging"
@@ -46,8 +48,29 @@ def build_staging_table(con: duckdb.DuckDBPyConnection, table_name: str,
     number of rows loaded."""
     TABLES_BY_NAME[table_name]  # an unknown table is an error before any SQL runs
     prepare_connection(con)
-    sql = staging_sql(table_name)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}")
+    return _build(con, table_name, dialect)
+
+
+def build_staging_tables(con: duckdb.DuckDBPyConnection, dialect: Dialect) -> dict[str, int]:
+    """Every `staging.<table>`, two statements side by side (largest raw table first: the
+    small ones fill in beside the long ones); table -> rows loaded. The contract tables are
+    prepared once on `con`, the typing macros (temporary) on each cursor. A failure names
+    its table and leaves the tables built so far (each statement commits on its own, as one
+    after another did)."""
+    prepare_connection(con)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}")
+    sizes = dict(con.execute(
+        "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'raw'"
+    ).fetchall())
+    names = sorted((t.name for t in TABLES), key=lambda n: -sizes.get(n, 0))
+    jobs = [(name, lambda cursor, name=name: _build(cursor, name, dialect)) for name in names]
+    built = run_side_by_side(con, jobs, setup=create_macros, what="the statement of staging.")
+    return {t.name: built[t.name] for t in TABLES}
+
+
+def _build(con: duckdb.DuckDBPyConnection, table_name: str, dialect: Dialect) -> int:
+    sql = staging_sql(table_name)
     con.execute(
         f"CREATE OR REPLACE TABLE {STAGING_SCHEMA}.{quote_ident(table_name)} AS {sql}",
         used_parameters(sql, staging_parameters(dialect)),
