@@ -47,28 +47,35 @@ def raw_tables(
     batch_id = context.partition_key
     batch_dir = registry.batch_dir(batch_id)
     with warehouse.get_connection() as con:
-        # The rows wait in temporary tables of this connection (never in the database file)
-        # until the whole batch is screened: a refused batch leaves nothing written.
+        # The rows wait in an in-memory database attached to this connection (never in the
+        # database file) until the whole batch is screened: a refused batch leaves nothing
+        # written.
         batch = open_batch(batch_dir, dialect(registry.dialect), con)
-        refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
-        manifest = batch.manifest
-        # Keyed per registry; opted-out patients never reach raw (docs/privacy.md).
-        pseudonymizer, warning = batch_pseudonymizer(registry.pseudonymizer(),
-                                                     manifest.registry if manifest else None)
-        if warning:
-            context.log.warning(warning)
-        ensure_ops_schema(con)
-        con.execute("BEGIN TRANSACTION")
-        rows, _ = load_keyed_batch(con, batch, pseudonymizer, read_opt_outs())
-        fault_point("load")
-        con.execute(
-            "UPDATE ops.batches SET data_cutoff_date = ?, cutoff_source = ?, "
-            "contract_version = ?, registry = ? WHERE batch_id = ?",
-            [batch.data_cutoff_date, "manifest" if batch.data_cutoff_date else None,
-             manifest.contract_version if manifest else None,
-             manifest.registry if manifest else None, batch_id],
-        )
-        con.execute("COMMIT")
+        try:
+            refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
+            manifest = batch.manifest
+            # Keyed per registry; opted-out patients never reach raw (docs/privacy.md).
+            pseudonymizer, warning = batch_pseudonymizer(
+                registry.pseudonymizer(), manifest.registry if manifest else None)
+            if warning:
+                context.log.warning(warning)
+            ensure_ops_schema(con)
+
+            def record_batch() -> None:  # in the load's transaction: raw and ops change at once
+                fault_point("load")
+                con.execute(
+                    "UPDATE ops.batches SET data_cutoff_date = ?, cutoff_source = ?, "
+                    "contract_version = ?, registry = ? WHERE batch_id = ?",
+                    [batch.data_cutoff_date,
+                     "manifest" if batch.data_cutoff_date else None,
+                     manifest.contract_version if manifest else None,
+                     manifest.registry if manifest else None, batch_id],
+                )
+
+            rows, _ = load_keyed_batch(con, batch, pseudonymizer, read_opt_outs(),
+                                       in_transaction=record_batch)
+        finally:
+            batch.release()
         docs = staging_docs()
         for key, t in zip(RAW_KEYS, TABLES, strict=True):
             metadata = table_metadata(con, "raw", t.name, docs[t.name]["columns"])

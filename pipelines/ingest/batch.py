@@ -1,12 +1,14 @@
 """A batch folder: its files, its manifest, and every batch defect found while reading it
-(docs/data-dictionary.md). The rows wait in temporary tables of a DuckDB connection (the
-loader's own, or an in-memory one): nothing is written to any database file."""
+(docs/data-dictionary.md). The rows wait in an in-memory database attached to a DuckDB
+connection (the loader's own, or an in-memory one): nothing is written to any database file."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +55,16 @@ class Batch:
     manifest: Manifest | None = None
     tables: dict[str, TableFile] = field(default_factory=dict)  # readable tables only
     defects: list[BatchDefect] = field(default_factory=list)
+    # The in-memory database (attached to `connection`) holding the rows: every cursor of
+    # the connection sees it, and it never reaches a database file.
+    scratch: str | None = None
+
+    def release(self) -> None:
+        """Detach the in-memory database of the rows (its tables are gone with it)."""
+        if self.scratch is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.connection.execute(f"DETACH {quote_ident(self.scratch)}")
+            self.scratch = None
 
     @property
     def batch_id(self) -> str:
@@ -78,18 +90,22 @@ def open_batch(batch_dir: Path, dialect: Dialect,
                con: duckdb.DuckDBPyConnection | None = None) -> Batch:
     """Discover, read and screen every file of the batch; collect its batch defects.
 
-    The rows go into temporary tables of `con` (the connection that will load them, so they
-    are never copied through Python), or of a new in-memory connection, bounded by the
+    The rows go into tables of an in-memory database attached to `con` (the connection that
+    will load them, so they are never copied through Python, and every cursor of it can read
+    them; `Batch.release` detaches it), or of a new in-memory connection, bounded by the
     pipeline's DuckDB memory limit (beyond it DuckDB spills to its temporary folder)."""
     batch_dir = Path(batch_dir)
     if con is None:
         con = duckdb.connect(":memory:", config={"memory_limit": duckdb_memory_limit()})
-    batch = Batch(batch_dir, dialect, con)
+    scratch = f"oligo_scratch_{uuid.uuid4().hex[:12]}"
+    con.execute(f"ATTACH ':memory:' AS {quote_ident(scratch)}")
+    batch = Batch(batch_dir, dialect, con, scratch=scratch)
     files = _discover(batch_dir, batch.defects)
     batch.manifest = _read_manifest(batch_dir, batch.defects)
     for table_name, path in files.items():
         try:
-            table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect, con)
+            table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect, con,
+                                         scratch)
         except FileTooLarge as exc:
             batch.defects.append(BatchDefect("file_too_large", path.name, None, str(exc)))
             continue
@@ -255,7 +271,7 @@ def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], 
                   f"{quote_ident(src)}, $blanks), $fmt)) AS DATE)" for _, src in columns]
         counts = batch.connection.execute(
             f"SELECT {', '.join(f'count(*) FILTER (WHERE {d} > $cutoff)' for d in parsed)}, "
-            f"{', '.join(f'count({d})' for d in parsed)} FROM {quote_ident(table_file.source)}",
+            f"{', '.join(f'count({d})' for d in parsed)} FROM {table_file.source_sql}",
             {"blanks": WHITESPACE, "fmt": batch.dialect.date_format, "cutoff": cutoff},
         ).fetchone()
         after, total = counts[:len(columns)], counts[len(columns):]
