@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import uuid
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contract.dialects import Dialect
-from pipelines.contract.tables import KNOWN_CONTRACT_VERSIONS, TABLES, TABLES_BY_NAME
+from pipelines.contract.tables import KNOWN_CONTRACT_VERSIONS, TABLES, TABLES_BY_NAME, Table
 from pipelines.ingest.defects import BatchDefect
 from pipelines.ingest.files import (
     MAX_MANIFEST_BYTES,
@@ -28,6 +29,7 @@ from pipelines.ingest.files import (
 from pipelines.ingest.identifiers import screen_identifiers
 from pipelines.ingest.readers import FORMATS, TableFile, UnreadableFile, read_table_file
 from pipelines.settings import duckdb_memory_limit
+from pipelines.side_by_side import run_side_by_side
 from pipelines.sql_quoting import quote_ident
 
 MANIFEST = "manifest.json"
@@ -102,31 +104,52 @@ def open_batch(batch_dir: Path, dialect: Dialect,
     batch = Batch(batch_dir, dialect, con, scratch=scratch)
     files = _discover(batch_dir, batch.defects)
     batch.manifest = _read_manifest(batch_dir, batch.defects)
-    for table_name, path in files.items():
-        try:
-            table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect, con,
-                                         scratch)
-        except FileTooLarge as exc:
-            batch.defects.append(BatchDefect("file_too_large", path.name, None, str(exc)))
-            continue
-        except UnsafeFile as exc:
-            batch.defects.append(BatchDefect("unsafe_file", path.name, None, str(exc)))
-            continue
-        except UnreadableFile as exc:
-            batch.defects.append(BatchDefect("unreadable_file", path.name, None, str(exc)))
-            continue
-        batch.tables[table_name] = table_file
-    for table_name, table_file in batch.tables.items():
-        batch.defects.extend(table_file.header.defects)
-        if table_file.source is not None:
-            batch.defects.extend(screen_identifiers(con, table_file,
-                                                    TABLES_BY_NAME[table_name]))
+    # Each file read and screened on a cursor of its own, two side by side (largest first);
+    # the defects are listed in file order, as one after another would.
+    jobs = [(name, functools.partial(_read_and_screen, path=path, table=TABLES_BY_NAME[name],
+                                     dialect=dialect, scratch=scratch))
+            for name, path in sorted(files.items(), key=lambda item: -_size(item[1]))]
+    read = run_side_by_side(con, jobs, what="the reading of ")
+    screened: list[BatchDefect] = []
+    for table_name in files:
+        table_file, defects = read[table_name]
+        if table_file is None:
+            batch.defects.extend(defects)
+        else:
+            batch.tables[table_name] = table_file
+            screened.extend(defects)
+    batch.defects.extend(screened)
     # A table whose header was refused has no rows to offer.
     batch.tables = {n: tf for n, tf in batch.tables.items() if tf.source is not None}
     if batch.manifest is not None:
         _check_manifest_files(batch, files)
         batch.defects.extend(check_cutoff(batch))
     return batch
+
+
+def _read_and_screen(con: duckdb.DuckDBPyConnection, path: Path, table: Table,
+                     dialect: Dialect, scratch: str) -> tuple[TableFile | None, list[BatchDefect]]:
+    """One file into `scratch`: its table file and its defects (header, identifiers), or no
+    table file and the defect saying why it cannot be read."""
+    try:
+        table_file = read_table_file(path, table, dialect, con, scratch)
+    except FileTooLarge as exc:
+        return None, [BatchDefect("file_too_large", path.name, None, str(exc))]
+    except UnsafeFile as exc:
+        return None, [BatchDefect("unsafe_file", path.name, None, str(exc))]
+    except UnreadableFile as exc:
+        return None, [BatchDefect("unreadable_file", path.name, None, str(exc))]
+    defects = list(table_file.header.defects)
+    if table_file.source is not None:
+        defects.extend(screen_identifiers(con, table_file, table))
+    return table_file, defects
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _discover(batch_dir: Path, defects: list[BatchDefect]) -> dict[str, Path]:
