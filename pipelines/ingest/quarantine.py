@@ -13,21 +13,25 @@ Leaves in the connection:
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from dataclasses import dataclass, field
 
 import duckdb
 
 from pipelines.contract.dialects import Dialect
 from pipelines.contract.rules import QUARANTINE_RATE_THRESHOLD
-from pipelines.contract.tables import CROSS_RECORD_RULES, TABLES
+from pipelines.contract.tables import CROSS_RECORD_RULES, TABLES, Table
 from pipelines.ingest.cross_record import CHECKS, EXTRA_PARAMETERS
 from pipelines.ingest.defects import BatchDefect
 from pipelines.ingest.row_rules import cascade_sql, parent_first_order, table_defects_sql
 from pipelines.ingest.sql_support import (
+    create_macros,
     dialect_parameters,
     prepare_connection,
     used_parameters,
 )
+from pipelines.side_by_side import run_side_by_side
 from pipelines.sql_quoting import quote_ident
 
 QUARANTINE_COLUMNS = ("batch_id", "table_name", "file", "row_number", "column_name", "rule_id",
@@ -79,9 +83,7 @@ def find_row_defects(
     for statement in _DDL:
         con.execute(statement)
     params = dialect_parameters(dialect) | EXTRA_PARAMETERS | {"batch_id": batch_id}
-    for table in TABLES:
-        sql, st = table_defects_sql(table)
-        _insert_quarantine(con, sql, st.params | params)
+    _insert_row_rule_defects(con, params)
     # Parents first, so a grandchild sees its parent's cascade; a parent without quarantined
     # rows cascades nothing, so its statement is skipped.
     quarantined = _quarantined_tables(con)
@@ -103,6 +105,35 @@ def find_row_defects(
             )
     _create_patient_flags(con)
     return _summarise(con, quarantine_rate_threshold)
+
+
+def _insert_row_rule_defects(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> None:
+    """Every table's row rules, two tables side by side (largest first; each rule statement
+    reads raw only), each into a table of its own in an in-memory database, then into
+    `ingest.quarantine` in contract order: the rows and their order of one table after
+    another."""
+    scratch = quote_ident(f"oligo_scratch_{uuid.uuid4().hex[:12]}")
+    con.execute(f"ATTACH ':memory:' AS {scratch}")
+    try:
+        parts = {t.name: f"{scratch}.{quote_ident('defects_' + t.name)}" for t in TABLES}
+
+        def job(table: Table):
+            sql, st = table_defects_sql(table)
+            full = (f"CREATE TABLE {parts[table.name]} AS {_ADD_RULE_COLUMNS} FROM ({sql}) d "
+                    "JOIN contract.rules r USING (rule_id)")
+            return lambda cursor: cursor.execute(full, used_parameters(full, st.params | params))
+
+        sizes = dict(con.execute("SELECT table_name, estimated_size FROM duckdb_tables() "
+                                 "WHERE database_name = current_database() "
+                                 "AND schema_name = 'raw'").fetchall())
+        ordered = sorted(TABLES, key=lambda t: -sizes.get(t.name, 0))
+        run_side_by_side(con, [(t.name, job(t)) for t in ordered], setup=create_macros,
+                         what="the row rules of raw.")
+        for table in TABLES:
+            con.execute(f"INSERT INTO ingest.quarantine SELECT * FROM {parts[table.name]}")
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DETACH {scratch}")
 
 
 def _insert_quarantine(con: duckdb.DuckDBPyConnection, sql: str,
