@@ -149,13 +149,14 @@ def staging_tables(
         build_staging_tables(con, source_dialect)
         counts = reconcile(con)
         run_id = context.run.run_id
+        con.execute("BEGIN TRANSACTION")  # one commit for the run's counts, not one per row
         con.execute("DELETE FROM ops.table_counts WHERE run_id = ?", [run_id])
-        for c in counts:
-            con.execute("INSERT INTO ops.table_counts (run_id, batch_id, table_name, "
+        con.executemany("INSERT INTO ops.table_counts (run_id, batch_id, table_name, "
                         "rows_read, rows_loaded, rows_quarantined, rows_flagged) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [run_id, batch_id, c.table_name, c.rows_read, c.rows_loaded,
-                         c.rows_quarantined, c.rows_flagged])
+                        [[run_id, batch_id, c.table_name, c.rows_read, c.rows_loaded,
+                          c.rows_quarantined, c.rows_flagged] for c in counts])
+        con.execute("COMMIT")
         unbalanced = [c.table_name for c in counts if not c.balanced]
         if unbalanced:
             raise RuntimeError(f"rows read != loaded + quarantined for {unbalanced}")
