@@ -58,32 +58,38 @@ def run_side_by_side(
                 errors[name] = exc
                 failed.set()
 
-    def worker() -> None:
+    def worker(cursor: duckdb.DuckDBPyConnection) -> None:
         try:
-            with con.cursor() as cursor:
-                if setup is not None:
-                    setup(cursor)
+            if setup is not None:
+                setup(cursor)
+            if transaction:
+                cursor.execute("BEGIN TRANSACTION")
+            try:
+                _take_jobs(cursor)
+            except BaseException:
                 if transaction:
-                    cursor.execute("BEGIN TRANSACTION")
-                try:
-                    _take_jobs(cursor)
-                except BaseException:
-                    if transaction:
-                        with contextlib.suppress(duckdb.Error):
-                            cursor.execute("ROLLBACK")
-                    raise
-                if transaction:
-                    cursor.execute("ROLLBACK" if failed.is_set() else "COMMIT")
+                    with contextlib.suppress(duckdb.Error):
+                        cursor.execute("ROLLBACK")
+                raise
+            if transaction:
+                cursor.execute("ROLLBACK" if failed.is_set() else "COMMIT")
         except BaseException as exc:  # the cursor's setup, BEGIN or COMMIT
             with lock:
                 cursor_errors.append(exc)
             failed.set()
 
     cursor_errors: list[BaseException] = []
-    n = min(cursors, len(jobs))
-    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="oligo-cursor") as pool:
-        for _ in range(n):
-            pool.submit(worker)
+    # Opened here, one thread at a time; each is then used by its own thread only.
+    opened = [con.cursor() for _ in range(min(cursors, len(jobs)))]
+    try:
+        with ThreadPoolExecutor(max_workers=len(opened),
+                                thread_name_prefix="oligo-cursor") as pool:
+            for cursor in opened:
+                pool.submit(worker, cursor)
+    finally:
+        for cursor in opened:
+            with contextlib.suppress(duckdb.Error):
+                cursor.close()
     if errors:
         name = next(n for n, _ in jobs if n in errors)
         exc = errors[name]
