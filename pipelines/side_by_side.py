@@ -35,9 +35,10 @@ def run_side_by_side(
 
     After a failure no further job starts; the running ones end, then the first failure
     (in job order) is raised as it was, with a note naming its job (`what` + name).
-    With `transaction`, each cursor runs its jobs in one transaction of its own, committed
-    after its last job unless a job failed (then rolled back): for writes nobody sees until
-    every cursor is done (a new file swapped in later), not for an atomic change."""
+    With `transaction`, each cursor runs its jobs in one transaction of its own; once every
+    cursor's jobs have ended, all commit, or all roll back when a job failed. The commits are
+    not one atomic change (one may fail after another succeeded): for writes nobody sees
+    until every cursor is done (a new file swapped in later)."""
     if not jobs:
         return {}
     pending = list(jobs)
@@ -59,28 +60,31 @@ def run_side_by_side(
                 failed.set()
 
     def worker(cursor: duckdb.DuckDBPyConnection) -> None:
+        began = False
         try:
             if setup is not None:
                 setup(cursor)
             if transaction:
                 cursor.execute("BEGIN TRANSACTION")
-            try:
-                _take_jobs(cursor)
-            except BaseException:
-                if transaction:
-                    with contextlib.suppress(duckdb.Error):
-                        cursor.execute("ROLLBACK")
-                raise
-            if transaction:
-                cursor.execute("ROLLBACK" if failed.is_set() else "COMMIT")
-        except BaseException as exc:  # the cursor's setup, BEGIN or COMMIT
+                began = True
+            _take_jobs(cursor)
+        except BaseException as exc:  # the cursor's setup or BEGIN
             with lock:
                 cursor_errors.append(exc)
             failed.set()
+        finally:
+            all_ended.wait()  # every cursor's jobs ended: whether one failed is known
+        if began:
+            try:
+                cursor.execute("ROLLBACK" if failed.is_set() else "COMMIT")
+            except BaseException as exc:
+                with lock:
+                    cursor_errors.append(exc)
 
     cursor_errors: list[BaseException] = []
     # Opened here, one thread at a time; each is then used by its own thread only.
     opened = [con.cursor() for _ in range(min(cursors, len(jobs)))]
+    all_ended = threading.Barrier(len(opened))
     try:
         with ThreadPoolExecutor(max_workers=len(opened),
                                 thread_name_prefix="oligo-cursor") as pool:
