@@ -277,9 +277,10 @@ def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect
 
 def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], int]:
     """((table.column, rows) with a complete date after the cut-off, most rows first;
-    the number of complete dates in the batch)."""
-    found = []
-    dated = 0
+    the number of complete dates in the batch). One query per table, side by side when the
+    rows are in the batch's in-memory database."""
+    jobs = []
+    date_columns: dict[str, list[str]] = {}
     for table_name, table_file in batch.tables.items():
         if table_file.source is None:
             continue
@@ -292,16 +293,28 @@ def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], 
         # does); the costly strip only where the value as delivered does not parse.
         parsed = [f"CAST(coalesce(try_strptime({quote_ident(src)}, $fmt), try_strptime(trim("
                   f"{quote_ident(src)}, $blanks), $fmt)) AS DATE)" for _, src in columns]
-        counts = batch.connection.execute(
-            f"SELECT {', '.join(f'count(*) FILTER (WHERE {d} > $cutoff)' for d in parsed)}, "
-            f"{', '.join(f'count({d})' for d in parsed)} FROM {table_file.source_sql}",
-            {"blanks": WHITESPACE, "fmt": batch.dialect.date_format, "cutoff": cutoff},
-        ).fetchone()
+        sql = (f"SELECT {', '.join(f'count(*) FILTER (WHERE {d} > $cutoff)' for d in parsed)}, "
+               f"{', '.join(f'count({d})' for d in parsed)} FROM {table_file.source_sql}")
+        params = {"blanks": WHITESPACE, "fmt": batch.dialect.date_format, "cutoff": cutoff}
+        jobs.append((table_name, functools.partial(_fetch_one, sql=sql, params=params)))
+        date_columns[table_name] = [name for name, _ in columns]
+    if batch.scratch is not None:
+        counted = run_side_by_side(batch.connection, jobs, what="the cut-off check of ")
+    else:  # temporary tables: only the batch's own connection sees them
+        counted = {name: job(batch.connection) for name, job in jobs}
+    found = []
+    dated = 0
+    for table_name, columns in date_columns.items():
+        counts = counted[table_name]
         after, total = counts[:len(columns)], counts[len(columns):]
-        found += [(f"{table_name}.{name}", int(n)) for (name, _), n in
+        found += [(f"{table_name}.{name}", int(n)) for name, n in
                   zip(columns, after, strict=True) if n]
         dated += sum(int(n) for n in total)
     return sorted(found, key=lambda item: (-item[1], item[0])), dated
+
+
+def _fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> tuple:
+    return con.execute(sql, params).fetchone()
 
 
 def rows_read_per_table(batch_dir: Path, dialect: Dialect) -> dict[str, int]:
