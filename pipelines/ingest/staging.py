@@ -55,9 +55,9 @@ def build_staging_table(con: duckdb.DuckDBPyConnection, table_name: str,
 def build_staging_tables(con: duckdb.DuckDBPyConnection, dialect: Dialect) -> dict[str, int]:
     """Every `staging.<table>`, two statements side by side (largest raw table first: the
     small ones fill in beside the long ones); table -> rows loaded. The contract tables are
-    prepared once on `con`, the typing macros (temporary) on each cursor. A failure names
-    its table and leaves the tables built so far (each statement commits on its own, as one
-    after another did)."""
+    prepared once on `con`, the typing macros (temporary) on each cursor, and each cursor
+    writes its tables in one transaction (two commits, not ten). A failure names its table
+    and rolls every cursor's tables back: staging stays as it was."""
     prepare_connection(con)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}")
     sizes = dict(con.execute(
@@ -65,7 +65,8 @@ def build_staging_tables(con: duckdb.DuckDBPyConnection, dialect: Dialect) -> di
     ).fetchall())
     names = sorted((t.name for t in TABLES), key=lambda n: -sizes.get(n, 0))
     jobs = [(name, lambda cursor, name=name: _build(cursor, name, dialect)) for name in names]
-    built = run_side_by_side(con, jobs, setup=create_macros, what="the statement of staging.")
+    built = run_side_by_side(con, jobs, setup=create_macros, what="the statement of staging.",
+                             transaction=True)
     return {t.name: built[t.name] for t in TABLES}
 
 

@@ -143,3 +143,14 @@ def test_a_killed_loads_leftovers_are_dropped_by_the_next_load(tmp_path):
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
     assert names == {t.name for t in TABLES} | {"opt_out_exclusions"}
     assert rows["patients"] == len(clean_tables()["patients"])
+
+
+def test_a_failing_staging_statement_leaves_staging_as_it_was(tmp_path):
+    con = _loaded(tmp_path)
+    build_staging_tables(con, DEFAULT)
+    before = {t.name: _rows(con, "staging", t.name) for t in TABLES}
+    con.execute("UPDATE raw.patients SET sex = 'F'")  # would change staging.patients
+    con.execute("ALTER TABLE raw.imaging DROP COLUMN modality")
+    with pytest.raises(duckdb.Error):
+        build_staging_tables(con, DEFAULT)
+    assert {t.name: _rows(con, "staging", t.name) for t in TABLES} == before
