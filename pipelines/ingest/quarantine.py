@@ -13,8 +13,6 @@ Leaves in the connection:
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from dataclasses import dataclass, field
 
 import duckdb
@@ -26,12 +24,10 @@ from pipelines.ingest.cross_record import CHECKS, EXTRA_PARAMETERS
 from pipelines.ingest.defects import BatchDefect
 from pipelines.ingest.row_rules import cascade_sql, parent_first_order, table_defects_sql
 from pipelines.ingest.sql_support import (
-    create_macros,
     dialect_parameters,
     prepare_connection,
     used_parameters,
 )
-from pipelines.side_by_side import run_side_by_side
 from pipelines.sql_quoting import quote_ident
 
 QUARANTINE_COLUMNS = ("batch_id", "table_name", "file", "row_number", "column_name", "rule_id",
@@ -83,7 +79,9 @@ def find_row_defects(
     for statement in _DDL:
         con.execute(statement)
     params = dialect_parameters(dialect) | EXTRA_PARAMETERS | {"batch_id": batch_id}
-    _insert_row_rule_defects(con, params)
+    for table in TABLES:
+        sql, st = table_defects_sql(table)
+        _insert_quarantine(con, sql, st.params | params)
     # Parents first, so a grandchild sees its parent's cascade; a parent without quarantined
     # rows cascades nothing, so its statement is skipped.
     quarantined = _quarantined_tables(con)
@@ -95,67 +93,16 @@ def find_row_defects(
                 _insert_quarantine(con, sql, st.params | params)
                 quarantined = _quarantined_tables(con)
     _create_loaded_views(con)
-    _insert_cross_record_warnings(con, params)
+    for rule_id in CROSS_RECORD_RULES:
+        for sql in CHECKS[rule_id]:
+            con.execute(
+                "INSERT INTO ingest.implausibilities "
+                f"{_ADD_RULE_COLUMNS}, d.patient_id FROM ({sql}) d "
+                "JOIN contract.rules r USING (rule_id)",
+                used_parameters(sql, params) | {"batch_id": batch_id},
+            )
     _create_patient_flags(con)
     return _summarise(con, quarantine_rate_threshold)
-
-
-def _insert_row_rule_defects(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> None:
-    """Every table's row rules (each statement reads raw only), largest table first."""
-    sizes = dict(con.execute("SELECT table_name, estimated_size FROM duckdb_tables() "
-                             "WHERE database_name = current_database() "
-                             "AND schema_name = 'raw'").fetchall())
-    statements = []
-    for table in TABLES:
-        sql, st = table_defects_sql(table)
-        statements.append((table.name, f"{_ADD_RULE_COLUMNS} FROM ({sql}) d "
-                           "JOIN contract.rules r USING (rule_id)", st.params | params))
-    _insert_side_by_side(con, "ingest.quarantine", statements, create_macros,
-                         "the row rules of raw.", size=lambda name: -sizes.get(name, 0))
-
-
-def _insert_cross_record_warnings(con: duckdb.DuckDBPyConnection,
-                                  params: dict[str, object]) -> None:
-    """Every cross-record check (each reads the `loaded_<table>` views, which each cursor
-    creates for itself: they are temporary)."""
-    statements = [
-        (f"{rule_id} ({i + 1})", f"{_ADD_RULE_COLUMNS}, d.patient_id FROM ({sql}) d "
-         "JOIN contract.rules r USING (rule_id)", params)
-        for rule_id in CROSS_RECORD_RULES for i, sql in enumerate(CHECKS[rule_id])]
-
-    def setup(cursor: duckdb.DuckDBPyConnection) -> None:
-        create_macros(cursor)
-        _create_loaded_views(cursor)
-
-    _insert_side_by_side(con, "ingest.implausibilities", statements, setup,
-                         "the cross-record check ")
-
-
-def _insert_side_by_side(con: duckdb.DuckDBPyConnection, target: str,
-                         statements: list[tuple[str, str, dict[str, object]]], setup,
-                         what: str, size=None) -> None:
-    """Run the (name, SELECT, parameters) statements two side by side (in `size` order),
-    each into a table of its own in an in-memory database, then append them to `target` in
-    the order given: the rows, and their order, of one statement after another."""
-    scratch = quote_ident(f"oligo_scratch_{uuid.uuid4().hex[:12]}")
-    con.execute(f"ATTACH ':memory:' AS {scratch}")
-    try:
-        parts = {name: f"{scratch}.{quote_ident(f'part_{i}')}"
-                 for i, (name, _, _) in enumerate(statements)}
-
-        def job(name: str, select: str, params: dict[str, object]):
-            full = f"CREATE TABLE {parts[name]} AS {select}"
-            return lambda cursor: cursor.execute(full, used_parameters(full, params))
-
-        jobs = [(name, job(name, select, params)) for name, select, params in statements]
-        if size is not None:
-            jobs.sort(key=lambda item: size(item[0]))
-        run_side_by_side(con, jobs, setup=setup, what=what)
-        for name, _, _ in statements:
-            con.execute(f"INSERT INTO {target} SELECT * FROM {parts[name]}")
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"DETACH {scratch}")
 
 
 def _insert_quarantine(con: duckdb.DuckDBPyConnection, sql: str,
