@@ -10,12 +10,13 @@ import functools
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import duckdb
 
 from pipelines.faults import fault_point
+from pipelines.side_by_side import run_side_by_side
 from pipelines.sql_quoting import quote_ident, quote_literal
 
 # Temporaries this process created and has not swapped yet: removed by
@@ -68,11 +69,11 @@ def write_database_copy(
     try:
         source.execute(f"ATTACH {quote_literal(str(target_tmp))} AS {alias}")
         try:
-            # One transaction: the new file is written and checkpointed once, not once per
-            # table and comment (each autocommitted statement is its own commit).
+            _copy_tables(source, alias, list(tables), docs or {})
+            # One transaction for the rest: the new file is checkpointed once more, not once
+            # per statement (each autocommitted statement is its own commit).
             source.execute("BEGIN TRANSACTION")
             try:
-                _copy_tables(source, alias, list(tables), docs or {})
                 for sql, params in extra_statements:
                     source.execute(sql.replace("{db}", alias), params)
                 source.execute("COMMIT")
@@ -90,12 +91,25 @@ def write_database_copy(
 
 def _copy_tables(source: duckdb.DuckDBPyConnection, alias: str,
                  tables: list[tuple[str, str]], docs: Mapping[str, Mapping]) -> None:
+    """The tables side by side on cursors of `source`, largest first, each cursor in one
+    transaction of its own: the new file is nobody's until it is swapped in, so its tables
+    need not commit together (a failure discards the whole file)."""
     for schema in sorted({schema for schema, _ in tables}):
         source.execute(f"CREATE SCHEMA IF NOT EXISTS {alias}.{quote_ident(schema)}")
-    for schema, table in tables:
-        qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
-        source.execute(f"CREATE TABLE {alias}.{qualified} AS SELECT * FROM {qualified}")
-        _comment(source, f"{alias}.{qualified}", docs.get(table))
+    sizes = {(s, t): n for s, t, n in source.execute(
+        "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+        "WHERE database_name = current_database()").fetchall()}
+
+    def copy(schema: str, table: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+        def job(cursor: duckdb.DuckDBPyConnection) -> None:
+            qualified = f"{quote_ident(schema)}.{quote_ident(table)}"
+            cursor.execute(f"CREATE TABLE {alias}.{qualified} AS SELECT * FROM {qualified}")
+            _comment(cursor, f"{alias}.{qualified}", docs.get(table))
+        return job
+
+    ordered = sorted(tables, key=lambda st: -sizes.get(st, 0))
+    run_side_by_side(source, [(f"{s}.{t}", copy(s, t)) for s, t in ordered],
+                     transaction=True, what="the copy of ")
 
 
 def _comment(con: duckdb.DuckDBPyConnection, qualified: str, doc: Mapping | None) -> None:

@@ -155,3 +155,30 @@ def test_a_failed_copy_leaves_no_temporary(tmp_path):
     orphan = temporary_path(target)
     orphan.write_bytes(b"half a file")
     assert discard_pending_temporaries() == [orphan] and not orphan.exists()
+
+
+def test_tables_copied_side_by_side_are_all_there_and_a_failure_among_them_leaves_nothing(
+        tmp_path):
+    import pytest
+
+    con = make_source(3)
+    for i in range(5):
+        con.execute(f"CREATE TABLE marts.t{i} AS SELECT range AS v FROM range({1000 * i})")
+    tables = [("marts", "t")] + [("marts", f"t{i}") for i in range(5)]
+    docs = {f"t{i}": {"description": f"table {i}", "columns": {"v": f"value {i}"}}
+            for i in range(5)}
+    target = tmp_path / "current.duckdb"
+    tmp = temporary_path(target)
+    write_database_copy(con, tmp, tables, docs=docs)
+    publish_files([(tmp, target)])
+    with duckdb.connect(str(target), read_only=True) as copy:
+        assert [copy.sql(f"select count(*) from marts.t{i}").fetchone()[0] for i in range(5)] \
+            == [1000 * i for i in range(5)]
+        assert copy.sql("select comment from duckdb_columns() where table_name = 't4'"
+                        ).fetchone()[0] == "value 4"
+    failing = tmp_path / "failing.duckdb"
+    with pytest.raises(duckdb.Error) as failure:
+        write_database_copy(con, temporary_path(failing),
+                            [*tables[:3], ("marts", "no_such_table"), *tables[3:]])
+    assert "while running the copy of marts.no_such_table" in failure.value.__notes__
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current.duckdb"]

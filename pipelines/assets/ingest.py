@@ -18,7 +18,7 @@ from pipelines.ingest.load import load_keyed_batch, refuse_if_defective
 from pipelines.ingest.opt_outs import read_opt_outs
 from pipelines.ingest.pseudonym import batch_pseudonymizer
 from pipelines.ingest.quarantine import QUARANTINE_COLUMNS, find_row_defects
-from pipelines.ingest.staging import build_staging_table, reconcile
+from pipelines.ingest.staging import build_staging_tables, reconcile
 from pipelines.ops_store import ensure_ops_schema
 from pipelines.resources import RegistrySource, Warehouse
 
@@ -47,28 +47,35 @@ def raw_tables(
     batch_id = context.partition_key
     batch_dir = registry.batch_dir(batch_id)
     with warehouse.get_connection() as con:
-        # The rows wait in temporary tables of this connection (never in the database file)
-        # until the whole batch is screened: a refused batch leaves nothing written.
+        # The rows wait in an in-memory database attached to this connection (never in the
+        # database file) until the whole batch is screened: a refused batch leaves nothing
+        # written.
         batch = open_batch(batch_dir, dialect(registry.dialect), con)
-        refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
-        manifest = batch.manifest
-        # Keyed per registry; opted-out patients never reach raw (docs/privacy.md).
-        pseudonymizer, warning = batch_pseudonymizer(registry.pseudonymizer(),
-                                                     manifest.registry if manifest else None)
-        if warning:
-            context.log.warning(warning)
-        ensure_ops_schema(con)
-        con.execute("BEGIN TRANSACTION")
-        rows, _ = load_keyed_batch(con, batch, pseudonymizer, read_opt_outs())
-        fault_point("load")
-        con.execute(
-            "UPDATE ops.batches SET data_cutoff_date = ?, cutoff_source = ?, "
-            "contract_version = ?, registry = ? WHERE batch_id = ?",
-            [batch.data_cutoff_date, "manifest" if batch.data_cutoff_date else None,
-             manifest.contract_version if manifest else None,
-             manifest.registry if manifest else None, batch_id],
-        )
-        con.execute("COMMIT")
+        try:
+            refuse_if_defective(batch)  # batch defects, identifiers among them: nothing written
+            manifest = batch.manifest
+            # Keyed per registry; opted-out patients never reach raw (docs/privacy.md).
+            pseudonymizer, warning = batch_pseudonymizer(
+                registry.pseudonymizer(), manifest.registry if manifest else None)
+            if warning:
+                context.log.warning(warning)
+            ensure_ops_schema(con)
+
+            def record_batch() -> None:  # in the load's transaction: raw and ops change at once
+                fault_point("load")
+                con.execute(
+                    "UPDATE ops.batches SET data_cutoff_date = ?, cutoff_source = ?, "
+                    "contract_version = ?, registry = ? WHERE batch_id = ?",
+                    [batch.data_cutoff_date,
+                     "manifest" if batch.data_cutoff_date else None,
+                     manifest.contract_version if manifest else None,
+                     manifest.registry if manifest else None, batch_id],
+                )
+
+            rows, _ = load_keyed_batch(con, batch, pseudonymizer, read_opt_outs(),
+                                       in_transaction=record_batch)
+        finally:
+            batch.release()
         docs = staging_docs()
         for key, t in zip(RAW_KEYS, TABLES, strict=True):
             metadata = table_metadata(con, "raw", t.name, docs[t.name]["columns"])
@@ -139,17 +146,17 @@ def staging_tables(
     batch_id = context.partition_key
     source_dialect = dialect(registry.dialect)
     with warehouse.get_connection() as con:
-        for t in TABLES:
-            build_staging_table(con, t.name, source_dialect)
+        build_staging_tables(con, source_dialect)
         counts = reconcile(con)
         run_id = context.run.run_id
+        con.execute("BEGIN TRANSACTION")  # one commit for the run's counts, not one per row
         con.execute("DELETE FROM ops.table_counts WHERE run_id = ?", [run_id])
-        for c in counts:
-            con.execute("INSERT INTO ops.table_counts (run_id, batch_id, table_name, "
+        con.executemany("INSERT INTO ops.table_counts (run_id, batch_id, table_name, "
                         "rows_read, rows_loaded, rows_quarantined, rows_flagged) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [run_id, batch_id, c.table_name, c.rows_read, c.rows_loaded,
-                         c.rows_quarantined, c.rows_flagged])
+                        [[run_id, batch_id, c.table_name, c.rows_read, c.rows_loaded,
+                          c.rows_quarantined, c.rows_flagged] for c in counts])
+        con.execute("COMMIT")
         unbalanced = [c.table_name for c in counts if not c.balanced]
         if unbalanced:
             raise RuntimeError(f"rows read != loaded + quarantined for {unbalanced}")

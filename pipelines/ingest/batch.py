@@ -1,19 +1,22 @@
 """A batch folder: its files, its manifest, and every batch defect found while reading it
-(docs/data-dictionary.md). The rows wait in temporary tables of a DuckDB connection (the
-loader's own, or an in-memory one): nothing is written to any database file."""
+(docs/data-dictionary.md). The rows wait in an in-memory database attached to a DuckDB
+connection (the loader's own, or an in-memory one): nothing is written to any database file."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from pipelines.contract.dialects import Dialect
-from pipelines.contract.tables import KNOWN_CONTRACT_VERSIONS, TABLES, TABLES_BY_NAME
+from pipelines.contract.tables import KNOWN_CONTRACT_VERSIONS, TABLES, TABLES_BY_NAME, Table
 from pipelines.ingest.defects import BatchDefect
 from pipelines.ingest.files import (
     MAX_MANIFEST_BYTES,
@@ -26,6 +29,7 @@ from pipelines.ingest.files import (
 from pipelines.ingest.identifiers import screen_identifiers
 from pipelines.ingest.readers import FORMATS, TableFile, UnreadableFile, read_table_file
 from pipelines.settings import duckdb_memory_limit
+from pipelines.side_by_side import run_side_by_side
 from pipelines.sql_quoting import quote_ident
 
 MANIFEST = "manifest.json"
@@ -53,6 +57,16 @@ class Batch:
     manifest: Manifest | None = None
     tables: dict[str, TableFile] = field(default_factory=dict)  # readable tables only
     defects: list[BatchDefect] = field(default_factory=list)
+    # The in-memory database (attached to `connection`) holding the rows: every cursor of
+    # the connection sees it, and it never reaches a database file.
+    scratch: str | None = None
+
+    def release(self) -> None:
+        """Detach the in-memory database of the rows (its tables are gone with it)."""
+        if self.scratch is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.connection.execute(f"DETACH {quote_ident(self.scratch)}")
+            self.scratch = None
 
     @property
     def batch_id(self) -> str:
@@ -78,39 +92,64 @@ def open_batch(batch_dir: Path, dialect: Dialect,
                con: duckdb.DuckDBPyConnection | None = None) -> Batch:
     """Discover, read and screen every file of the batch; collect its batch defects.
 
-    The rows go into temporary tables of `con` (the connection that will load them, so they
-    are never copied through Python), or of a new in-memory connection, bounded by the
+    The rows go into tables of an in-memory database attached to `con` (the connection that
+    will load them, so they are never copied through Python, and every cursor of it can read
+    them; `Batch.release` detaches it), or of a new in-memory connection, bounded by the
     pipeline's DuckDB memory limit (beyond it DuckDB spills to its temporary folder)."""
     batch_dir = Path(batch_dir)
     if con is None:
         con = duckdb.connect(":memory:", config={"memory_limit": duckdb_memory_limit()})
-    batch = Batch(batch_dir, dialect, con)
+    scratch = f"oligo_scratch_{uuid.uuid4().hex[:12]}"
+    con.execute(f"ATTACH ':memory:' AS {quote_ident(scratch)}")
+    batch = Batch(batch_dir, dialect, con, scratch=scratch)
     files = _discover(batch_dir, batch.defects)
     batch.manifest = _read_manifest(batch_dir, batch.defects)
-    for table_name, path in files.items():
-        try:
-            table_file = read_table_file(path, TABLES_BY_NAME[table_name], dialect, con)
-        except FileTooLarge as exc:
-            batch.defects.append(BatchDefect("file_too_large", path.name, None, str(exc)))
-            continue
-        except UnsafeFile as exc:
-            batch.defects.append(BatchDefect("unsafe_file", path.name, None, str(exc)))
-            continue
-        except UnreadableFile as exc:
-            batch.defects.append(BatchDefect("unreadable_file", path.name, None, str(exc)))
-            continue
-        batch.tables[table_name] = table_file
-    for table_name, table_file in batch.tables.items():
-        batch.defects.extend(table_file.header.defects)
-        if table_file.source is not None:
-            batch.defects.extend(screen_identifiers(con, table_file,
-                                                    TABLES_BY_NAME[table_name]))
+    # Each file read and screened on a cursor of its own, two side by side (largest first);
+    # the defects are listed in file order, as one after another would.
+    jobs = [(name, functools.partial(_read_and_screen, path=path, table=TABLES_BY_NAME[name],
+                                     dialect=dialect, scratch=scratch))
+            for name, path in sorted(files.items(), key=lambda item: -_size(item[1]))]
+    read = run_side_by_side(con, jobs, what="the reading of ")
+    screened: list[BatchDefect] = []
+    for table_name in files:
+        table_file, defects = read[table_name]
+        if table_file is None:
+            batch.defects.extend(defects)
+        else:
+            batch.tables[table_name] = table_file
+            screened.extend(defects)
+    batch.defects.extend(screened)
     # A table whose header was refused has no rows to offer.
     batch.tables = {n: tf for n, tf in batch.tables.items() if tf.source is not None}
     if batch.manifest is not None:
         _check_manifest_files(batch, files)
         batch.defects.extend(check_cutoff(batch))
     return batch
+
+
+def _read_and_screen(con: duckdb.DuckDBPyConnection, path: Path, table: Table,
+                     dialect: Dialect, scratch: str) -> tuple[TableFile | None, list[BatchDefect]]:
+    """One file into `scratch`: its table file and its defects (header, identifiers), or no
+    table file and the defect saying why it cannot be read."""
+    try:
+        table_file = read_table_file(path, table, dialect, con, scratch)
+    except FileTooLarge as exc:
+        return None, [BatchDefect("file_too_large", path.name, None, str(exc))]
+    except UnsafeFile as exc:
+        return None, [BatchDefect("unsafe_file", path.name, None, str(exc))]
+    except UnreadableFile as exc:
+        return None, [BatchDefect("unreadable_file", path.name, None, str(exc))]
+    defects = list(table_file.header.defects)
+    if table_file.source is not None:
+        defects.extend(screen_identifiers(con, table_file, table))
+    return table_file, defects
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _discover(batch_dir: Path, defects: list[BatchDefect]) -> dict[str, Path]:
@@ -238,9 +277,10 @@ def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect
 
 def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], int]:
     """((table.column, rows) with a complete date after the cut-off, most rows first;
-    the number of complete dates in the batch)."""
-    found = []
-    dated = 0
+    the number of complete dates in the batch). One query per table, side by side when the
+    rows are in the batch's in-memory database."""
+    jobs = []
+    date_columns: dict[str, list[str]] = {}
     for table_name, table_file in batch.tables.items():
         if table_file.source is None:
             continue
@@ -253,16 +293,28 @@ def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], 
         # does); the costly strip only where the value as delivered does not parse.
         parsed = [f"CAST(coalesce(try_strptime({quote_ident(src)}, $fmt), try_strptime(trim("
                   f"{quote_ident(src)}, $blanks), $fmt)) AS DATE)" for _, src in columns]
-        counts = batch.connection.execute(
-            f"SELECT {', '.join(f'count(*) FILTER (WHERE {d} > $cutoff)' for d in parsed)}, "
-            f"{', '.join(f'count({d})' for d in parsed)} FROM {quote_ident(table_file.source)}",
-            {"blanks": WHITESPACE, "fmt": batch.dialect.date_format, "cutoff": cutoff},
-        ).fetchone()
+        sql = (f"SELECT {', '.join(f'count(*) FILTER (WHERE {d} > $cutoff)' for d in parsed)}, "
+               f"{', '.join(f'count({d})' for d in parsed)} FROM {table_file.source_sql}")
+        params = {"blanks": WHITESPACE, "fmt": batch.dialect.date_format, "cutoff": cutoff}
+        jobs.append((table_name, functools.partial(_fetch_one, sql=sql, params=params)))
+        date_columns[table_name] = [name for name, _ in columns]
+    if batch.scratch is not None:
+        counted = run_side_by_side(batch.connection, jobs, what="the cut-off check of ")
+    else:  # temporary tables: only the batch's own connection sees them
+        counted = {name: job(batch.connection) for name, job in jobs}
+    found = []
+    dated = 0
+    for table_name, columns in date_columns.items():
+        counts = counted[table_name]
         after, total = counts[:len(columns)], counts[len(columns):]
-        found += [(f"{table_name}.{name}", int(n)) for (name, _), n in
+        found += [(f"{table_name}.{name}", int(n)) for name, n in
                   zip(columns, after, strict=True) if n]
         dated += sum(int(n) for n in total)
     return sorted(found, key=lambda item: (-item[1], item[0])), dated
+
+
+def _fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> tuple:
+    return con.execute(sql, params).fetchone()
 
 
 def rows_read_per_table(batch_dir: Path, dialect: Dialect) -> dict[str, int]:

@@ -232,10 +232,10 @@ def screen_identifiers(con: duckdb.DuckDBPyConnection, table_file: TableFile,
                        table: Table) -> list[BatchDefect]:
     """Batch defects for every (column, kind) whose content looks like a direct identifier,
     each with the number of rows concerned (never the values). Reads the file's rows in the
-    temporary table `table_file.source` of `con`, one column at a time."""
+    table `table_file.source` of `con`, one column at a time."""
     if table_file.rows == 0:
         return []
-    source = quote_ident(table_file.source)
+    source = table_file.source_sql
     defects = []
     for column, positional in table_file.column_sources(table).items():
         if positional is None:

@@ -1,7 +1,7 @@
-"""Reading one table file of a batch as text, whatever its format, into a temporary table of
-a DuckDB connection (a CSV goes straight from DuckDB's reader into it: no copy in Python).
+"""Reading one table file of a batch as text, whatever its format, into a table of a DuckDB
+connection (temporary, or of an attached in-memory database) (a CSV goes straight from DuckDB's reader into it: no copy in Python).
 
-The temporary table holds the file's columns by position (`oligo_c0`, `oligo_c1`, ...), all
+The table holds the file's columns by position (`oligo_c0`, `oligo_c1`, ...), all
 text, in file order; `TableFile.contract_select` gives them the contract's names (in contract
 order, absent optional ones as nulls) plus `_file` and `_row_number`: the CSV line number with
 the header as line 1 (first data row 2; a quoted field spanning lines shifts later numbers),
@@ -53,9 +53,17 @@ class TableFile:
     file: str
     sha256: str
     header: HeaderMapping
-    source: str | None  # the temporary table of the rows; None when the header was refused
+    source: str | None  # the table of the rows; None when the header was refused
     rows: int
     first_row_number: int
+    # The in-memory database holding `source` (attached to the connection, so every cursor
+    # sees it), or None: `source` is a temporary table of the connection.
+    database: str | None = None
+
+    @property
+    def source_sql(self) -> str:
+        """`source` as SQL, quoted (and qualified by its database)."""
+        return _qualified(self.database, self.source)
 
     def column_sources(self, table: Table) -> dict[str, str | None]:
         """Contract column -> its positional column in `source` (None: not delivered)."""
@@ -70,7 +78,11 @@ class TableFile:
                  for name, src in self.column_sources(table).items()]
         items += ["CAST($load_file AS VARCHAR) AS _file",
                   f"CAST(rowid + {int(self.first_row_number)} AS BIGINT) AS _row_number"]
-        return f"SELECT {', '.join(items)} FROM {quote_ident(self.source)}"
+        return f"SELECT {', '.join(items)} FROM {self.source_sql}"
+
+
+def _qualified(database: str | None, table: str) -> str:
+    return quote_ident(table) if database is None else f"{quote_ident(database)}.{quote_ident(table)}"
 
 
 def positional_name(i: int) -> str:
@@ -90,15 +102,15 @@ def file_sha256(path: Path) -> str:
 
 
 def read_table_file(path: Path, table: Table, dialect: Dialect,
-                    con: duckdb.DuckDBPyConnection) -> TableFile:
-    """Read `path` as text with the dialect into the temporary table
-    `oligo_source_<table>` of `con` (dropped again when the header is refused); raises
-    UnreadableFile.
+                    con: duckdb.DuckDBPyConnection, database: str | None = None) -> TableFile:
+    """Read `path` as text with the dialect into the table `oligo_source_<table>` of the
+    attached in-memory `database` (a temporary table of `con` when None; dropped again when
+    the header is refused); raises UnreadableFile.
 
     Only a regular file under the size cap is opened (files.py); an XLSX is refused before
     parsing when it expands beyond its cap."""
     suffix = path.suffix.lower()
-    target = source_table_name(table.name)
+    target = _qualified(database, source_table_name(table.name))
     try:
         open_regular(path, max_file_bytes(suffix)).close()
         if suffix == ".csv":
@@ -118,24 +130,23 @@ def read_table_file(path: Path, table: Table, dialect: Dialect,
         raise UnreadableFile(type(exc).__name__) from None
     header = map_header(names, table, dialect, path.name)
     if not header.ok:
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(target)}")
+        con.execute(f"DROP TABLE IF EXISTS {target}")
         return TableFile(table.name, path.name, file_sha256(path), header, None, 0,
-                         FIRST_DATA_LINE[suffix])
-    rows = con.execute(f"SELECT count(*) FROM {quote_ident(target)}").fetchone()[0]
-    return TableFile(table.name, path.name, file_sha256(path), header, target, rows,
-                     FIRST_DATA_LINE[suffix])
+                         FIRST_DATA_LINE[suffix], database)
+    rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+    return TableFile(table.name, path.name, file_sha256(path), header,
+                     source_table_name(table.name), rows, FIRST_DATA_LINE[suffix], database)
 
 
 def _store_frame(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFrame) -> list[str]:
-    """A (small: Parquet, XLSX) text frame into the temporary table; its column names."""
+    """A (small: Parquet, XLSX) text frame into the table `target` (quoted); its names."""
     names = frame.columns
     positional = frame.select(pl.col(c).cast(pl.String).alias(positional_name(i))
                               for i, c in enumerate(names))
     view = f"oligo_frame_{uuid.uuid4().hex[:12]}"
     con.register(view, positional.to_arrow())
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS "
-                    f"SELECT * FROM {quote_ident(view)}")
+        con.execute(f"{_create(target)} {target} AS SELECT * FROM {quote_ident(view)}")
     finally:
         con.unregister(view)
     return names
@@ -158,13 +169,18 @@ def _read_csv(path: Path, dialect: Dialect, con: duckdb.DuckDBPyConnection,
                  "{extra})")
         params = {"path": str(utf8_path), "delim": dialect.delimiter, "columns": positional}
         try:
-            # Straight into a temporary table, in file order (its rowid numbers the rows).
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(target)} AS "
+            # Straight into the table, in file order (its rowid numbers the rows).
+            con.execute(f"{_create(target)} {target} AS "
                         + query.format(select="*", extra=""), params)
         except duckdb.Error:
             raise UnreadableFile(_locate_csv_error(con, query, params, path, utf8_path,
                                                    names)) from None
     return names
+
+
+def _create(target: str) -> str:
+    """A table of an attached database (qualified), else a temporary one."""
+    return "CREATE OR REPLACE TABLE" if "." in target else "CREATE OR REPLACE TEMP TABLE"
 
 
 def _locate_csv_error(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path,

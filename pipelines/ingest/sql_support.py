@@ -95,6 +95,12 @@ def prepare_connection(con: duckdb.DuckDBPyConnection, force: bool = False) -> N
         [(r.rule_id, str(r.disposition), str(r.kahn_category), r.kahn_subcategory, r.reason)
          for r in RULES.values()],
     )
+    create_macros(con)
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The typing macros alone: temporary, so every cursor (a connection of its own) of a
+    connection whose `contract` tables are prepared needs them once."""
     for statement in MACROS:
         con.execute(statement)
     con.execute(code_macro())
