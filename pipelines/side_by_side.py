@@ -19,7 +19,7 @@ from typing import TypeVar
 import duckdb
 
 T = TypeVar("T")
-CURSORS = 2  # the machine's cores: more cursors only share them
+CURSORS = 2  # two statements fill the gaps one leaves; more would only share the cores
 
 
 def run_side_by_side(
