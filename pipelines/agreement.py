@@ -28,6 +28,7 @@ import duckdb
 import polars as pl
 
 from pipelines.clinical.cutoff import staging_at_cutoff
+from pipelines.clinical.frames import collect
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 from pipelines.contract.dialects import DEFAULT, Dialect
 from pipelines.contract.tables import TABLES
@@ -97,11 +98,11 @@ def derive_marts(batch_dir: Path, params: ClinicalParameters = DEFAULT_PARAMETER
     batch_id, cutoff, staging = load_staging(batch_dir, dialect, pseudonymizer)
     # As the assets read it: nothing dated after the cut-off (docs/clinical-rules.md s. 6).
     cut = staging_at_cutoff({name: frame.lazy() for name, frame in staging.items()}, cutoff)
-    staging = dict(zip(cut, pl.collect_all(list(cut.values())), strict=True))
+    staging = collect(cut)
     seconds["load"] = time.perf_counter() - start
     start = time.perf_counter()
     lazy = {name: frame.lazy() for name, frame in staging.items()}
-    episodes = dict(zip(*_collect_all(derive_episodes(lazy, params)), strict=True))
+    episodes = collect(derive_episodes(lazy, params))
     seconds["episodes"] = time.perf_counter() - start
     start = time.perf_counter()
     local, lines = pl.collect_all([derive_local_treatments(lazy, params),
@@ -115,9 +116,6 @@ def derive_marts(batch_dir: Path, params: ClinicalParameters = DEFAULT_PARAMETER
     return Derived(batch_id, cutoff, staging, episodes, local, lines, lct, cohort, seconds)
 
 
-def _collect_all(frames: dict[str, pl.LazyFrame]) -> tuple[list[str], list[pl.DataFrame]]:
-    names = list(frames)
-    return names, pl.collect_all([frames[n] for n in names])
 
 
 def read_truth(truth_dir: Path, pseudonymizer: Pseudonymizer = AGREEMENT_PSEUDONYMIZER,

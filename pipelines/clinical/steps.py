@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from pipelines.clinical.frames import materialise
+from pipelines.clinical.frames import collect, materialise
 from pipelines.clinical.parameters import DEFAULT_PARAMETERS, ClinicalParameters
 
 Columns = dict[str, tuple[str, ...]]
@@ -85,7 +85,6 @@ OUTCOME_UPSTREAM: Columns = {
 }
 
 
-
 def union_columns(*steps: Columns) -> Columns:
     """Every table any of the steps reads, with every column any of them reads of it (in
     order of first mention)."""
@@ -104,11 +103,6 @@ def only(columns: Columns, frames: dict[str, pl.LazyFrame | pl.DataFrame],
          ) -> dict[str, pl.LazyFrame]:
     """The listed tables of `frames` with exactly the listed columns (what a step reads)."""
     return {name: frames[name].lazy().select(cols) for name, cols in columns.items()}
-
-
-def collect(outputs: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
-    """Every output of a step in one collect_all (shared work done once)."""
-    return dict(zip(outputs, pl.collect_all(list(outputs.values())), strict=True))
 
 
 def derive_partition(

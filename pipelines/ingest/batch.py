@@ -277,8 +277,7 @@ def check_cutoff(batch: Batch, today: dt.date | None = None) -> list[BatchDefect
 
 def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], int]:
     """((table.column, rows) with a complete date after the cut-off, most rows first;
-    the number of complete dates in the batch). One query per table, side by side when the
-    rows are in the batch's in-memory database."""
+    the number of complete dates in the batch). One query per table, side by side."""
     jobs = []
     date_columns: dict[str, list[str]] = {}
     for table_name, table_file in batch.tables.items():
@@ -298,10 +297,7 @@ def _dates_after(batch: Batch, cutoff: dt.date) -> tuple[list[tuple[str, int]], 
         params = {"blanks": WHITESPACE, "fmt": batch.dialect.date_format, "cutoff": cutoff}
         jobs.append((table_name, functools.partial(_fetch_one, sql=sql, params=params)))
         date_columns[table_name] = [name for name, _ in columns]
-    if batch.scratch is not None:
-        counted = run_side_by_side(batch.connection, jobs, what="the cut-off check of ")
-    else:  # temporary tables: only the batch's own connection sees them
-        counted = {name: job(batch.connection) for name, job in jobs}
+    counted = run_side_by_side(batch.connection, jobs, what="the cut-off check of ")
     found = []
     dated = 0
     for table_name, columns in date_columns.items():

@@ -141,7 +141,7 @@ def shared_key_maps(con: duckdb.DuckDBPyConnection, batch: Batch,
     that several mapped columns of the batch use (`patient_id` above all): each distinct id
     is keyed once per batch, not once per table. Only for a batch read into `con` itself;
     the tables go where the batch's rows are (its in-memory database, which every cursor
-    sees, or temporary tables)."""
+    sees)."""
     if pseudonymizer is None or batch.connection is not con:
         return {}
     by_namespace: dict[str, list[tuple[str, str]]] = {}
@@ -159,7 +159,7 @@ def shared_key_maps(con: duckdb.DuckDBPyConnection, batch: Batch,
         maps[namespace] = _in_batch_database(batch, f"oligo_keys_{uuid.uuid4().hex[:12]}")
         values = " UNION ALL ".join(f"SELECT trim({quote_ident(c)}) AS v FROM {t}"
                                     for t, c in columns)
-        _execute(con, f"{_create_table(maps[namespace])} {maps[namespace]} AS "
+        _execute(con, f"CREATE TABLE {maps[namespace]} AS "
                       f"SELECT v, {hmac_sql('v', 'ns')} AS k FROM (SELECT DISTINCT v FROM "
                       f"({values}) WHERE nullif(v, '') IS NOT NULL)",
                  {"inner_pad": pseudonymizer.inner_pad, "outer_pad": pseudonymizer.outer_pad,
@@ -168,14 +168,8 @@ def shared_key_maps(con: duckdb.DuckDBPyConnection, batch: Batch,
 
 
 def _in_batch_database(batch: Batch, name: str) -> str:
-    """A table next to the batch's rows, as SQL: in its in-memory database, else temporary."""
-    if batch.scratch is None:
-        return quote_ident(name)
+    """A table next to the batch's rows (in its in-memory database), as SQL."""
     return f"{quote_ident(batch.scratch)}.{quote_ident(name)}"
-
-
-def _create_table(table_sql: str) -> str:
-    return "CREATE TABLE" if "." in table_sql else "CREATE TEMP TABLE"
 
 
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
@@ -257,9 +251,10 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     drop_loading_tables(con)
     direct = batch.connection is con
+    # The opted-out patients, where every cursor loading the batch's rows sees them.
     opted_out = _in_batch_database(batch, "oligo_opted_out") if direct else "oligo_opted_out"
     con.execute(f"DROP TABLE IF EXISTS {opted_out}")
-    con.execute(f"{_create_table(opted_out)} {opted_out} (patient_id VARCHAR)")
+    con.execute(f"CREATE {'' if direct else 'TEMP '}TABLE {opted_out} (patient_id VARCHAR)")
     shared = shared_key_maps(con, batch, pseudonymizer, bool(opt_outs))
     try:
         # Largest first: the small tables fill in beside the long ones.
@@ -270,7 +265,7 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
                                          shared_maps=shared, opted_out=opted_out,
                                          reads_batch=direct))
                 for name in names]
-        if direct and batch.scratch is not None:
+        if direct:
             rows = run_side_by_side(con, jobs, what="the load of raw.")
         else:  # the rows stream from another connection into temporary tables of `con`
             rows = {name: job(con) for name, job in jobs}

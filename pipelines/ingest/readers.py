@@ -1,5 +1,6 @@
-"""Reading one table file of a batch as text, whatever its format, into a table of a DuckDB
-connection (temporary, or of an attached in-memory database) (a CSV goes straight from DuckDB's reader into it: no copy in Python).
+"""Reading one table file of a batch as text, whatever its format, into a table of an
+in-memory database attached to a DuckDB connection (a CSV goes straight from DuckDB's reader
+into it: no copy in Python).
 
 The table holds the file's columns by position (`oligo_c0`, `oligo_c1`, ...), all
 text, in file order; `TableFile.contract_select` gives them the contract's names (in contract
@@ -57,8 +58,8 @@ class TableFile:
     rows: int
     first_row_number: int
     # The in-memory database holding `source` (attached to the connection, so every cursor
-    # sees it), or None: `source` is a temporary table of the connection.
-    database: str | None = None
+    # sees it; it never reaches a database file).
+    database: str
 
     @property
     def source_sql(self) -> str:
@@ -81,8 +82,8 @@ class TableFile:
         return f"SELECT {', '.join(items)} FROM {self.source_sql}"
 
 
-def _qualified(database: str | None, table: str) -> str:
-    return quote_ident(table) if database is None else f"{quote_ident(database)}.{quote_ident(table)}"
+def _qualified(database: str, table: str) -> str:
+    return f"{quote_ident(database)}.{quote_ident(table)}"
 
 
 def positional_name(i: int) -> str:
@@ -102,10 +103,10 @@ def file_sha256(path: Path) -> str:
 
 
 def read_table_file(path: Path, table: Table, dialect: Dialect,
-                    con: duckdb.DuckDBPyConnection, database: str | None = None) -> TableFile:
+                    con: duckdb.DuckDBPyConnection, database: str) -> TableFile:
     """Read `path` as text with the dialect into the table `oligo_source_<table>` of the
-    attached in-memory `database` (a temporary table of `con` when None; dropped again when
-    the header is refused); raises UnreadableFile.
+    in-memory `database` attached to `con` (dropped again when the header is refused);
+    raises UnreadableFile.
 
     Only a regular file under the size cap is opened (files.py); an XLSX is refused before
     parsing when it expands beyond its cap."""
@@ -146,7 +147,7 @@ def _store_frame(con: duckdb.DuckDBPyConnection, target: str, frame: pl.DataFram
     view = f"oligo_frame_{uuid.uuid4().hex[:12]}"
     con.register(view, positional.to_arrow())
     try:
-        con.execute(f"{_create(target)} {target} AS SELECT * FROM {quote_ident(view)}")
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {quote_ident(view)}")
     finally:
         con.unregister(view)
     return names
@@ -170,17 +171,12 @@ def _read_csv(path: Path, dialect: Dialect, con: duckdb.DuckDBPyConnection,
         params = {"path": str(utf8_path), "delim": dialect.delimiter, "columns": positional}
         try:
             # Straight into the table, in file order (its rowid numbers the rows).
-            con.execute(f"{_create(target)} {target} AS "
+            con.execute(f"CREATE OR REPLACE TABLE {target} AS "
                         + query.format(select="*", extra=""), params)
         except duckdb.Error:
             raise UnreadableFile(_locate_csv_error(con, query, params, path, utf8_path,
                                                    names)) from None
     return names
-
-
-def _create(target: str) -> str:
-    """A table of an attached database (qualified), else a temporary one."""
-    return "CREATE OR REPLACE TABLE" if "." in target else "CREATE OR REPLACE TEMP TABLE"
 
 
 def _locate_csv_error(con: duckdb.DuckDBPyConnection, query: str, params: dict, path: Path,

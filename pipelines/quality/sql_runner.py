@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
-from queue import Queue
 
 import duckdb
 
@@ -22,6 +20,7 @@ from pipelines.quality.relations import (
     record_key_expression,
 )
 from pipelines.quality.specs import CheckSpec
+from pipelines.side_by_side import run_side_by_side
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "checks"
 _TOKEN = re.compile(r"\{\{(\w+)\}\}")
@@ -104,24 +103,11 @@ def run_sql_checks(con: duckdb.DuckDBPyConnection, specs: Sequence[CheckSpec],
         done = [_run_chunk(con, chunk, relations, batch_id, max_failing_rows)
                 for chunk in chunks]
     else:
-        free: Queue = Queue()  # a cursor serves one statement at a time
-        cursors = [con.cursor() for _ in range(min(workers, len(chunks)))]
-        for cursor in cursors:
-            free.put(cursor)
-
-        def run(chunk: list[CheckSpec]) -> list[CheckOutcome]:
-            cursor = free.get()
-            try:
-                return _run_chunk(cursor, chunk, relations, batch_id, max_failing_rows)
-            finally:
-                free.put(cursor)
-
-        try:
-            with ThreadPoolExecutor(max_workers=len(cursors)) as pool:
-                done = list(pool.map(run, chunks))
-        finally:
-            for cursor in cursors:
-                cursor.close()
+        jobs = [(str(n), partial(_run_chunk, chunk=chunk, relations=relations,
+                                 batch_id=batch_id, max_failing_rows=max_failing_rows))
+                for n, chunk in enumerate(chunks)]
+        ran = run_side_by_side(con, jobs, cursors=workers, what="check statement ")
+        done = [ran[str(n)] for n in range(len(chunks))]
     return [outcome for chunk_outcomes in done for outcome in chunk_outcomes]
 
 
