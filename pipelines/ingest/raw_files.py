@@ -31,9 +31,10 @@ def raw_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
     """`<warehouse file>.raw/` for the connection's database file; None when in memory."""
     path = con.execute("SELECT path FROM duckdb_databases() "
                        "WHERE database_name = current_database()").fetchone()[0]
-    if not path:
-        return None
-    database = Path(path).resolve()
+    return raw_folder_of(Path(path).resolve()) if path else None
+
+
+def raw_folder_of(database: Path) -> Path:
     return database.with_name(database.name.removesuffix(".duckdb") + SUFFIX)
 
 
