@@ -17,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.raw_files import raw_folder_of
 from pipelines.ops_store import (
     WarehouseUnusable,
     batch_row,
@@ -81,8 +80,7 @@ def rebuild(force: bool = False) -> RebuildReport:
 
 
 def _set_aside(warehouse: Path) -> Path | None:
-    """Move the unusable warehouse (with its WAL and its raw files) next to itself, dated:
-    nothing is deleted, and the next load does not remove the old raw files."""
+    """Move the unusable warehouse (and its WAL) next to itself, dated: nothing is deleted."""
     if not warehouse.exists():
         return None
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -91,9 +89,6 @@ def _set_aside(warehouse: Path) -> Path | None:
     wal = warehouse.with_name(warehouse.name + ".wal")
     if wal.exists():
         os.replace(wal, target.with_name(target.name + ".wal"))
-    raw = raw_folder_of(warehouse)
-    if raw.exists():
-        os.replace(raw, raw.with_name(f"{raw.name}.unusable-{stamp}"))
     return target
 
 

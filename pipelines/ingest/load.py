@@ -10,12 +10,10 @@ import functools
 import re
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import duckdb
 
 from pipelines.contract.tables import TABLES_BY_NAME, Table
-from pipelines.ingest import raw_files
 from pipelines.ingest.batch import Batch
 from pipelines.ingest.defects import BatchDefect, BatchRefused
 from pipelines.ingest.opt_outs import purge_opted_out_history
@@ -40,7 +38,7 @@ def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str
                    opt_outs: list[str] | None = None,
                    shared_maps: dict[str, str] | None = None, *,
                    target_name: str | None = None, opted_out: str = "oligo_opted_out",
-                   reads_batch: bool | None = None, target_file: Path | None = None) -> int:
+                   reads_batch: bool | None = None) -> int:
     """Replace `raw.<table_name>` (or `raw.<target_name>`) with the batch's rows (an empty
     table when the batch has no file for it); returns the number of rows read. Refuses a
     batch holding identifiers.
@@ -49,8 +47,6 @@ def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str
     `raw`; their patients are added to the table `opted_out` (SQL; a temporary table created
     when missing by default). `shared_maps` (namespace -> key map as SQL, from
     `shared_key_maps`) key ids the batch repeats across tables once for the whole batch.
-    With `target_file` the rows go to that Parquet file instead of a table
-    (pipelines/ingest/raw_files.py).
 
     When `con` reads the batch's rows itself (`reads_batch`; default: it is the batch's own
     connection, a cursor of it also does) the rows go from their table into `raw` in one
@@ -79,7 +75,7 @@ def load_raw_table(con: duckdb.DuckDBPyConnection, batch: Batch, table_name: str
         source, params = f"SELECT * FROM {quote_ident(copied)}", {}
     try:
         _load(con, table, target, source, params, table_file, batch.batch_id, pseudonymizer,
-              opt_outs or [], shared_maps or {}, opted_out, target_file)
+              opt_outs or [], shared_maps or {}, opted_out)
     finally:
         if copied is not None:
             con.execute(f"DROP TABLE IF EXISTS {quote_ident(copied)}")
@@ -94,10 +90,9 @@ STREAM_ROWS = 100_000  # rows per Arrow record batch between two connections
 def _load(con: duckdb.DuckDBPyConnection, table: Table, target: str, source: str,
           params: dict[str, object], table_file: TableFile | None, batch_id: str,
           pseudonymizer: Pseudonymizer | None, opt_outs: list[str],
-          shared_maps: dict[str, str], opted_out: str, target_file: Path | None) -> None:
-    """One CREATE TABLE ... AS (or COPY to `target_file`) from the rows (`source`, a
-    SELECT), ids keyed; before it, the key maps of the id columns that repeat (see
-    `_key_maps`): each distinct id is keyed once."""
+          shared_maps: dict[str, str], opted_out: str) -> None:
+    """One CREATE TABLE ... AS from the rows (`source`, a SELECT), ids keyed; before it, the
+    key maps of the id columns that repeat (see `_key_maps`): each distinct id is keyed once."""
     rows = "oligo_rows"
     params = params | {
         "load_batch_id": batch_id,
@@ -133,9 +128,8 @@ def _load(con: duckdb.DuckDBPyConnection, table: Table, target: str, source: str
                           "WHERE list_contains($opt_outs, k)", params)
             statement = (f"SELECT * FROM ({statement}) WHERE NOT coalesce(list_contains("
                          "$opt_outs, patient_id), false)")
-        write = (raw_files.copy_statement(statement, target_file) if target_file is not None
-                 else f"CREATE OR REPLACE TABLE {target} AS {statement}")
-        _execute(con, write, params | select_params)
+        _execute(con, f"CREATE OR REPLACE TABLE {target} AS {statement}",
+                 params | select_params)
     finally:
         for name in own:
             con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -247,38 +241,29 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
     Returns rows read per table and the patients excluded.
 
     Two phases, so that the tables can be written side by side and still change at once.
-    First every table is written, on two cursors of `con` when `con` holds the batch's rows:
-    for a database file into a new generation of Parquet files beside it
-    (pipelines/ingest/raw_files.py), in memory under a loading name
-    (`raw.oligo_loading_<table>`); nothing reads either yet. Then one transaction of `con`
-    points `raw.<table>` at them, purges the history, writes `raw.opt_out_exclusions` and
-    runs `in_transaction` (the caller's writes that belong to the same change): a failure
-    before its COMMIT leaves raw and ops as they were and removes what the load wrote (a
-    killed run's leftovers are removed by the next load). Call it outside a transaction."""
+    First every table is written under a loading name (`raw.oligo_loading_<table>`), on two
+    cursors of `con` when `con` holds the batch's rows (each statement commits on its own;
+    nothing reads these names). Then one transaction of `con` swaps them in for the raw
+    tables, purges the history, writes `raw.opt_out_exclusions` and runs `in_transaction`
+    (the caller's writes that belong to the same change): a failure before its COMMIT
+    leaves raw and ops as they were and drops the loading tables (a killed run's leftovers
+    are dropped by the next load). Call it outside a transaction."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-    folder = raw_files.raw_folder(con)
-    drop_loading_tables(con, folder)
-    generation = raw_files.new_generation(folder) if folder is not None else None
+    drop_loading_tables(con)
     direct = batch.connection is con
     # The opted-out patients, where every cursor loading the batch's rows sees them.
     opted_out = _in_batch_database(batch, "oligo_opted_out") if direct else "oligo_opted_out"
     con.execute(f"DROP TABLE IF EXISTS {opted_out}")
     con.execute(f"CREATE {'' if direct else 'TEMP '}TABLE {opted_out} (patient_id VARCHAR)")
     shared = shared_key_maps(con, batch, pseudonymizer, bool(opt_outs))
-
-    def undo() -> None:  # what this load wrote, when it does not swap it in
-        drop_loading_tables(con, folder)
-
     try:
         # Largest first: the small tables fill in beside the long ones.
         names = sorted(TABLES_BY_NAME, key=lambda n: -(batch.tables[n].rows
                                                        if n in batch.tables else 0))
-        jobs = [(name, functools.partial(
-                    load_raw_table, batch=batch, table_name=name, pseudonymizer=pseudonymizer,
-                    opt_outs=opt_outs, shared_maps=shared, opted_out=opted_out,
-                    reads_batch=direct, target_name=LOADING_PREFIX + name,
-                    target_file=(raw_files.table_file(generation, name)
-                                 if generation is not None else None)))
+        jobs = [(name, functools.partial(_load_under_loading_name, batch=batch, table_name=name,
+                                         pseudonymizer=pseudonymizer, opt_outs=opt_outs,
+                                         shared_maps=shared, opted_out=opted_out,
+                                         reads_batch=direct))
                 for name in names]
         if direct:
             rows = run_side_by_side(con, jobs, what="the load of raw.")
@@ -287,7 +272,7 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
         excluded = con.execute(
             f"SELECT count(DISTINCT patient_id) FROM {opted_out}").fetchone()[0]
     except BaseException:
-        undo()
+        drop_loading_tables(con)
         raise
     finally:
         for map_table in [*shared.values(), opted_out]:
@@ -296,9 +281,6 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
     try:
         purge_opted_out_history(con, opt_outs)
         for name in TABLES_BY_NAME:
-            if generation is not None:
-                raw_files.point_view(con, RAW_SCHEMA, name, raw_files.table_file(generation, name))
-                continue
             con.execute(f"DROP TABLE IF EXISTS {RAW_SCHEMA}.{quote_ident(name)}")
             con.execute(f"ALTER TABLE {RAW_SCHEMA}.{quote_ident(LOADING_PREFIX + name)} "
                         f"RENAME TO {quote_ident(name)}")
@@ -312,26 +294,25 @@ def load_keyed_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pseudonymizer
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
-        undo()
+        drop_loading_tables(con)
         raise
-    if generation is not None:  # the earlier batch's files: no view reads them any more
-        raw_files.remove_generations(folder, {generation.name})
     return {name: rows[name] for name in TABLES_BY_NAME}, excluded
 
 
 LOADING_PREFIX = "oligo_loading_"
 
 
-def drop_loading_tables(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> None:
-    """Tables and files of a load that did not swap them in (failed, or killed): loading
-    tables, and generations in `folder` that no view reads."""
+def _load_under_loading_name(con: duckdb.DuckDBPyConnection, **kwargs) -> int:
+    return load_raw_table(con, target_name=LOADING_PREFIX + kwargs["table_name"], **kwargs)
+
+
+def drop_loading_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables of a load that did not swap them in (failed, or killed)."""
     for (name,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name = ? AND starts_with(table_name, ?)",
             [RAW_SCHEMA, LOADING_PREFIX]).fetchall():
         con.execute(f"DROP TABLE IF EXISTS {RAW_SCHEMA}.{quote_ident(name)}")
-    if folder is not None:
-        raw_files.remove_generations(folder, raw_files.referenced_generations(con, folder))
 
 
 def refuse_if_defective(batch: Batch, extra: list[BatchDefect] | None = None) -> None:

@@ -23,7 +23,7 @@ from pipelines.ingest.sql_support import (
     used_parameters,
 )
 from pipelines.side_by_side import run_side_by_side
-from pipelines.sql_quoting import quote_ident, quote_literal
+from pipelines.sql_quoting import quote_ident
 
 STAGING_SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "staging"
 STAGING_SCHEMA = "staging"
@@ -60,10 +60,9 @@ def build_staging_tables(con: duckdb.DuckDBPyConnection, dialect: Dialect) -> di
     and rolls every cursor's tables back: staging stays as it was."""
     prepare_connection(con)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}")
-    # Raw's row counts (views of Parquet files answer from the files' footers).
-    sizes = dict(con.execute(" UNION ALL ".join(
-        f"SELECT {quote_literal(t.name)}, count(*) FROM raw.{quote_ident(t.name)}"
-        for t in TABLES)).fetchall())
+    sizes = dict(con.execute(
+        "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'raw'"
+    ).fetchall())
     names = sorted((t.name for t in TABLES), key=lambda n: -sizes.get(n, 0))
     jobs = [(name, lambda cursor, name=name: _build(cursor, name, dialect)) for name in names]
     built = run_side_by_side(con, jobs, setup=create_macros, what="the statement of staging.",

@@ -17,7 +17,7 @@ from pipelines.ingest.pseudonym import Pseudonymizer
 from pipelines.ingest.quarantine import find_row_defects
 from pipelines.ingest.staging import build_staging_table, build_staging_tables
 from pipelines.side_by_side import run_side_by_side
-from tests.ingest.ingest_batches import BATCH_ID, clean_tables, with_cell, write_batch
+from tests.ingest.ingest_batches import clean_tables, with_cell, write_batch
 
 KEYS = Pseudonymizer(b"side-by-side-test-secret")
 
@@ -40,13 +40,6 @@ def _rows(con, schema: str, table: str) -> list[tuple]:
     return con.execute(f"SELECT * FROM {schema}.{table} ORDER BY ALL").fetchall()
 
 
-def _as_table(con, table: str) -> None:
-    """raw.<table> (a view of its Parquet file) as a table, so a test can alter it."""
-    con.execute(f"CREATE TABLE raw.copy_of_{table} AS SELECT * FROM raw.{table}")
-    con.execute(f"DROP VIEW raw.{table}")
-    con.execute(f"ALTER TABLE raw.copy_of_{table} RENAME TO {table}")
-
-
 def test_staging_side_by_side_equals_one_table_after_another(tmp_path):
     tables = with_cell(clean_tables(), "primary_tumors", "T001", "topography_code", "C50.1")
     con = _loaded(tmp_path, tables)
@@ -60,7 +53,6 @@ def test_staging_side_by_side_equals_one_table_after_another(tmp_path):
 
 def test_a_failing_staging_statement_names_its_table(tmp_path):
     con = _loaded(tmp_path)
-    _as_table(con, "imaging")
     con.execute("ALTER TABLE raw.imaging DROP COLUMN modality")  # its statement cannot bind
     with pytest.raises(duckdb.Error) as failure:
         build_staging_tables(con, DEFAULT)
@@ -132,7 +124,6 @@ def test_a_failed_load_leaves_raw_and_ops_as_they_were(tmp_path):
     finally:
         batch.release()
     assert {t.name: _rows(con, "raw", t.name) for t in TABLES} == before
-    assert len(list((tmp_path / "warehouse.raw").iterdir())) == 1  # its files removed
     assert con.execute("SELECT note FROM ops.batches").fetchall() == [("kept",)]
     leftovers = con.execute("SELECT table_name FROM duckdb_tables() WHERE starts_with("
                             "table_name, ?) OR database_name LIKE 'oligo_scratch%'",
@@ -140,70 +131,24 @@ def test_a_failed_load_leaves_raw_and_ops_as_they_were(tmp_path):
     assert leftovers == []
 
 
-def _raw_relations(con) -> dict[str, str]:
-    return dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
-                            "WHERE table_schema = 'raw'").fetchall())
-
-
 def test_a_killed_loads_leftovers_are_dropped_by_the_next_load(tmp_path):
     con = _loaded(tmp_path)
     con.execute(f"CREATE TABLE raw.{LOADING_PREFIX}patients AS SELECT 1 AS x")
-    killed = tmp_path / "warehouse.raw" / "0123456789abcdef"  # a load killed while writing
-    killed.mkdir()
-    (killed / "patients.parquet").write_bytes(b"half a file")
     batch = open_batch(write_batch(tmp_path / "again", clean_tables()), DEFAULT, con)
     try:
         rows, _ = load_keyed_batch(con, batch, KEYS, [])
     finally:
         batch.release()
-    assert _raw_relations(con) == {t.name: "VIEW" for t in TABLES} | {
-        "opt_out_exclusions": "BASE TABLE"}
+    names = {n for (n,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
+    assert names == {t.name for t in TABLES} | {"opt_out_exclusions"}
     assert rows["patients"] == len(clean_tables()["patients"])
-    assert len(list((tmp_path / "warehouse.raw").iterdir())) == 1 and not killed.exists()
-
-
-def test_raw_rows_live_in_parquet_files_of_one_generation(tmp_path):
-    """Each load writes a new generation beside the warehouse file; after its commit the
-    views read it and the earlier generation is gone. The rows equal a load into tables
-    (an in-memory database keeps raw as tables)."""
-    con = _loaded(tmp_path)
-    folder = tmp_path / "warehouse.raw"
-    first = [p.name for p in folder.iterdir()]
-    assert len(first) == 1
-    assert sorted(p.name for p in (folder / first[0]).iterdir()) == sorted(
-        f"{t.name}.parquet" for t in TABLES)
-    in_memory = duckdb.connect()
-    batch = open_batch(tmp_path / "exports" / BATCH_ID, DEFAULT, in_memory)
-    try:
-        load_keyed_batch(in_memory, batch, KEYS, [])
-    finally:
-        batch.release()
-    assert set(_raw_relations(in_memory).values()) == {"BASE TABLE"}
-    for t in TABLES:
-        columns = [c for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
-            "AND table_name = ? AND column_name <> '_loaded_at' ORDER BY ordinal_position",
-            [t.name]).fetchall()]
-        select = ", ".join(columns)
-        assert (con.execute(f"SELECT {select} FROM raw.{t.name}").fetchall()
-                == in_memory.execute(f"SELECT {select} FROM raw.{t.name}").fetchall()), t.name
-        assert (con.execute(f"DESCRIBE raw.{t.name}").fetchall()
-                == in_memory.execute(f"DESCRIBE raw.{t.name}").fetchall()), t.name
-    batch = open_batch(write_batch(tmp_path / "again", clean_tables()), DEFAULT, con)
-    try:
-        load_keyed_batch(con, batch, KEYS, [])
-    finally:
-        batch.release()
-    second = [p.name for p in folder.iterdir()]
-    assert len(second) == 1 and second != first
 
 
 def test_a_failing_staging_statement_leaves_staging_as_it_was(tmp_path):
     con = _loaded(tmp_path)
     build_staging_tables(con, DEFAULT)
     before = {t.name: _rows(con, "staging", t.name) for t in TABLES}
-    for table in ("patients", "imaging"):
-        _as_table(con, table)
     con.execute("UPDATE raw.patients SET sex = 'F'")  # would change staging.patients
     con.execute("ALTER TABLE raw.imaging DROP COLUMN modality")
     with pytest.raises(duckdb.Error):
