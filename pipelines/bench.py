@@ -178,9 +178,65 @@ def profile(patients: int, top: int = 30) -> int:
     return rc
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a running process so far (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def steps(patients: int, every_s: float = 0.1) -> int:
+    """`python -m pipelines.bench --steps N`: one N-patient run, its CPU sampled every
+    `every_s`; prints each step's wall and CPU seconds and the cores it kept busy (CPU over
+    wall), the figures behind docs/benchmarks.md's per-step tables."""
+    import datetime as dt
+
+    import duckdb
+
+    batch = ensure_batch(patients)
+    with tempfile.TemporaryDirectory(dir=paths().bench) as scratch:
+        home = Path(scratch) / "home"
+        env = dict(os.environ, OLIGO_HOME=str(home))
+        started = time.time()
+        proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--exports",
+                                 str(batch.parent), "--batch", BATCH_ID, "--demo"], env=env,
+                                stdout=subprocess.DEVNULL)
+        samples: list[tuple[float, float]] = []  # (time, CPU seconds so far)
+        while proc.poll() is None:
+            cpu = _cpu_seconds(proc.pid)
+            if cpu is not None:
+                samples.append((time.time(), cpu))
+            time.sleep(every_s)
+        wall = time.time() - started
+        if proc.returncode:
+            return proc.returncode
+        with duckdb.connect(str(home / "published" / "ops.duckdb"), read_only=True) as con:
+            rows = con.execute(
+                "SELECT step, started_at, duration_seconds FROM ops.ops.run_steps WHERE "
+                "run_id = (SELECT run_id FROM ops.ops.runs ORDER BY started_at LIMIT 1) "
+                "ORDER BY started_at").fetchall()
+
+    def cpu_at(moment: float) -> float:
+        return max((cpu for at, cpu in samples if at <= moment), default=0.0)
+
+    total = samples[-1][1] if samples else 0.0
+    print(f"{patients} patients: run {wall:.2f} s wall, {total:.1f} CPU s "
+          f"({total / wall:.2f} cores)")
+    print(f"{'step':<28} {'wall s':>7} {'CPU s':>7} {'cores':>6}")
+    for step, start, seconds in rows:  # started_at is UTC without a zone
+        begin = start.replace(tzinfo=dt.UTC).timestamp()
+        cpu = cpu_at(begin + seconds) - cpu_at(begin)
+        print(f"{step:<28} {seconds:>7.2f} {cpu:>7.2f} {cpu / seconds if seconds else 0:>6.2f}")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--profile":
         return profile(int(sys.argv[2]))
+    if len(sys.argv) == 3 and sys.argv[1] == "--steps":
+        return steps(int(sys.argv[2]))
     sizes = [10_000, 100_000] + ([1_000_000] if os.environ.get("BENCH_FULL") == "1" else [])
     paths().bench.mkdir(parents=True, exist_ok=True)
     # Wall times mean something only on a quiet machine: say how quiet it was.
