@@ -10,6 +10,7 @@ code says whether every run succeeded; a target not met is printed, not an error
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -53,18 +54,29 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, int, f
     return seconds, max_rss_kb / 1024, rc, cpu_seconds
 
 
-def step_seconds(ops_file: Path) -> dict[str, float]:
-    """Per-step durations of the first published run, from the run report."""
+def run_command(batch: Path) -> list[str]:
+    """`oligo run` of a cached bench batch, as every measurement here starts it."""
+    return [sys.executable, "-m", "pipelines.cli", "run", "--exports", str(batch.parent),
+            "--batch", BATCH_ID, "--demo"]
+
+
+def published_run_steps(ops_file: Path) -> list[tuple[str, dt.datetime, float]]:
+    """(step, started_at in UTC without a zone, seconds) of the first published run, from
+    the run report."""
     import duckdb
 
     if not ops_file.exists():
-        return {}
+        return []
     with duckdb.connect(str(ops_file), read_only=True) as con:
-        rows = con.execute(
-            "SELECT step, round(duration_seconds, 2) FROM ops.ops.run_steps WHERE run_id = "
+        return con.execute(
+            "SELECT step, started_at, duration_seconds FROM ops.ops.run_steps WHERE run_id = "
             "(SELECT run_id FROM ops.ops.runs WHERE status = 'published' "
             " ORDER BY started_at LIMIT 1) ORDER BY started_at").fetchall()
-    return dict(rows)
+
+
+def step_seconds(ops_file: Path) -> dict[str, float]:
+    """Per-step durations of the first published run."""
+    return {step: round(seconds, 2) for step, _, seconds in published_run_steps(ops_file)}
 
 
 def ensure_batch(patients: int) -> Path:
@@ -82,11 +94,10 @@ def ensure_batch(patients: int) -> Path:
 def measure(patients: int) -> dict:
     batch = ensure_batch(patients)
     with tempfile.TemporaryDirectory(dir=paths().bench) as scratch:
-        floor_s, floor_mb, _, floor_cpu = timed([sys.executable, "-c", FLOOR_SCRIPT, str(batch),
-                                      str(Path(scratch) / "floor.duckdb")])
+        floor_s, floor_mb, _, floor_cpu = timed([sys.executable, "-c", FLOOR_SCRIPT,
+                                                 str(batch), str(Path(scratch) / "floor.duckdb")])
         env = dict(os.environ, OLIGO_HOME=str(Path(scratch) / "home"))
-        run_cmd = [sys.executable, "-m", "pipelines.cli", "run", "--exports",
-                   str(batch.parent), "--batch", BATCH_ID, "--demo"]
+        run_cmd = run_command(batch)
         run_s, run_mb, rc, run_cpu = timed(run_cmd, env)
         steps = step_seconds(Path(scratch) / "home" / "published" / "ops.duckdb")
         rerun_s, _, rc2, _ = timed(run_cmd, env)
@@ -125,8 +136,7 @@ def measure_tiny(repeats: int = 3) -> dict:
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(dir=paths().bench) as scratch:
             env = dict(os.environ, OLIGO_HOME=str(Path(scratch) / "home"))
-            run_s, _, rc, _ = timed([sys.executable, "-m", "pipelines.cli", "run", "--exports",
-                                  str(batch.parent), "--batch", BATCH_ID, "--demo"], env)
+            run_s, _, rc, _ = timed(run_command(batch), env)
             if rc:
                 return {"patients": TINY_PATIENTS, "seconds": None, "exit_code": rc}
             seconds.append(round(run_s, 2))
@@ -168,9 +178,8 @@ def profile(patients: int, top: int = 30) -> int:
     out = paths().bench / f"profile-{patients}.prof"
     with tempfile.TemporaryDirectory(dir=paths().bench) as scratch:
         env = dict(os.environ, OLIGO_HOME=str(Path(scratch) / "home"))
-        rc = subprocess.call([sys.executable, "-m", "cProfile", "-o", str(out), "-m",
-                              "pipelines.cli", "run", "--exports", str(batch.parent), "--batch",
-                              BATCH_ID, "--demo"], env=env, stdout=subprocess.DEVNULL)
+        rc = subprocess.call([sys.executable, "-m", "cProfile", "-o", str(out),
+                              *run_command(batch)[1:]], env=env, stdout=subprocess.DEVNULL)
     stats = pstats.Stats(str(out))
     for order in ("cumulative", "tottime"):
         print(f"--- top {top} by {order} ---")
@@ -191,18 +200,12 @@ def steps(patients: int, every_s: float = 0.1) -> int:
     """`python -m pipelines.bench --steps N`: one N-patient run, its CPU sampled every
     `every_s`; prints each step's wall and CPU seconds and the cores it kept busy (CPU over
     wall), the figures behind docs/benchmarks.md's per-step tables."""
-    import datetime as dt
-
-    import duckdb
-
     batch = ensure_batch(patients)
     with tempfile.TemporaryDirectory(dir=paths().bench) as scratch:
         home = Path(scratch) / "home"
         env = dict(os.environ, OLIGO_HOME=str(home))
         started = time.time()
-        proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--exports",
-                                 str(batch.parent), "--batch", BATCH_ID, "--demo"], env=env,
-                                stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(run_command(batch), env=env, stdout=subprocess.DEVNULL)
         samples: list[tuple[float, float]] = []  # (time, CPU seconds so far)
         while proc.poll() is None:
             cpu = _cpu_seconds(proc.pid)
@@ -212,11 +215,7 @@ def steps(patients: int, every_s: float = 0.1) -> int:
         wall = time.time() - started
         if proc.returncode:
             return proc.returncode
-        with duckdb.connect(str(home / "published" / "ops.duckdb"), read_only=True) as con:
-            rows = con.execute(
-                "SELECT step, started_at, duration_seconds FROM ops.ops.run_steps WHERE "
-                "run_id = (SELECT run_id FROM ops.ops.runs ORDER BY started_at LIMIT 1) "
-                "ORDER BY started_at").fetchall()
+        rows = published_run_steps(home / "published" / "ops.duckdb")
 
     def cpu_at(moment: float) -> float:
         return max((cpu for at, cpu in samples if at <= moment), default=0.0)
@@ -225,7 +224,7 @@ def steps(patients: int, every_s: float = 0.1) -> int:
     print(f"{patients} patients: run {wall:.2f} s wall, {total:.1f} CPU s "
           f"({total / wall:.2f} cores)")
     print(f"{'step':<28} {'wall s':>7} {'CPU s':>7} {'cores':>6}")
-    for step, start, seconds in rows:  # started_at is UTC without a zone
+    for step, start, seconds in rows:
         begin = start.replace(tzinfo=dt.UTC).timestamp()
         cpu = cpu_at(begin + seconds) - cpu_at(begin)
         print(f"{step:<28} {seconds:>7.2f} {cpu:>7.2f} {cpu / seconds if seconds else 0:>6.2f}")
