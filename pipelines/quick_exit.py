@@ -4,7 +4,9 @@ Once a command has finished (its files written and closed, its report printed), 
 shutdown still deallocates every object and module the run loaded: Dagster, Polars, DuckDB,
 Great Expectations. That takes 0.7-1.3 s here, as long as a small batch's whole run
 (docs/benchmarks.md). The exit handlers still run and the streams are flushed; only the
-teardown is skipped, and only when no other thread is left (one that is would be waited for)."""
+teardown is skipped, and only when no other thread is left (one that is would be waited for)
+and no profiler or tracer is watching (cProfile and coverage write their results at the
+normal exit)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ import threading
 
 def exit_now(code: int) -> None:
     """Exit with `code`: exit handlers, flushed streams, then `os._exit`."""
-    if threading.active_count() > 1:
-        sys.exit(code)  # another thread is running: the normal shutdown waits for it
+    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a running thread is waited for; a profiler writes its results
     atexit._run_exitfuncs()  # logging's shutdown (flushes its handlers) and every other one
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:

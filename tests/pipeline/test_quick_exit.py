@@ -45,3 +45,14 @@ def test_the_oligo_command_reports_and_exits(tmp_path):
                           env={"OLIGO_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 2
     assert "--set needs NAME=VALUE" in done.stdout
+
+
+def test_a_profiled_command_still_writes_its_profile(tmp_path):
+    """`python -m pipelines.bench --profile N` runs `oligo` under cProfile: the profile is
+    written at the normal exit, which the quick exit must not skip."""
+    script = tmp_path / "command.py"
+    script.write_text("from pipelines.quick_exit import exit_now\nexit_now(4)\n")
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", "out.prof", str(script)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.stderr == ""  # (cProfile reports its own exit code, not the command's)
+    assert (tmp_path / "out.prof").stat().st_size > 0
