@@ -62,9 +62,11 @@ def write_database_copy(
     *,
     docs: Mapping[str, Mapping] | None = None,
     extra_statements: Iterable[tuple[str, list]] = (),
+    present: Iterable[tuple[str, str]] = (),
 ) -> None:
     """Copy `(schema, table)` pairs from the source connection into a new file at
-    `target_tmp`, with COMMENT ON from `docs[table]` = {description, grain, columns}."""
+    `target_tmp`, with COMMENT ON from `docs[table]` = {description, grain, columns}. The
+    `present` tables are in the file already (it began as a byte copy): commented only."""
     alias = "publish_" + uuid.uuid4().hex[:8]
     try:
         source.execute(f"ATTACH {quote_literal(str(target_tmp))} AS {alias}")
@@ -74,6 +76,9 @@ def write_database_copy(
             # per statement (each autocommitted statement is its own commit).
             source.execute("BEGIN TRANSACTION")
             try:
+                for schema, table in present:
+                    _comment(source, f"{alias}.{quote_ident(schema)}.{quote_ident(table)}",
+                             (docs or {}).get(table))
                 for sql, params in extra_statements:
                     source.execute(sql.replace("{db}", alias), params)
                 source.execute("COMMIT")

@@ -30,6 +30,7 @@ from pipelines.publish import _provenance, copy_as_current, temporary_path
 from pipelines.run_lock import run_lock
 from pipelines.settings import paths
 from pipelines.sql_quoting import quote_ident, quote_literal
+from pipelines.staging_file import staging_path
 
 
 class NothingToRebuild(ValueError):
@@ -80,16 +81,20 @@ def rebuild(force: bool = False) -> RebuildReport:
 
 
 def _set_aside(warehouse: Path) -> Path | None:
-    """Move the unusable warehouse (and its WAL) next to itself, dated: nothing is deleted."""
-    if not warehouse.exists():
-        return None
+    """Move the unusable warehouse (and its WAL, and its staging file: the next run writes a
+    new one) next to itself, dated: nothing is deleted."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = warehouse.with_name(f"{warehouse.name}.unusable-{stamp}")
-    os.replace(warehouse, target)
-    wal = warehouse.with_name(warehouse.name + ".wal")
-    if wal.exists():
-        os.replace(wal, target.with_name(target.name + ".wal"))
-    return target
+    moved = None
+    for path in (warehouse, staging_path(warehouse)):
+        if not path.exists():
+            continue
+        target = path.with_name(f"{path.name}.unusable-{stamp}")
+        os.replace(path, target)
+        wal = path.with_name(path.name + ".wal")
+        if wal.exists():
+            os.replace(wal, target.with_name(target.name + ".wal"))
+        moved = moved or (target if path == warehouse else None)
+    return moved
 
 
 def _copy_ops_history(con: duckdb.DuckDBPyConnection, ops_file: Path,

@@ -6,6 +6,8 @@ Each job runs on a cursor of the caller's connection (a connection of its own to
 database, one thread each; DuckDB releases the GIL while a statement runs). A cursor sees
 the database's committed tables and attached databases, not the caller's TEMP tables and
 macros, and has its own transaction: the caller prepares what a cursor needs with `setup`.
+A cursor gets the caller's search path (`cursor_of`): `staging.<table>` names the same
+tables on both (pipelines/staging_file.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import duckdb
+
+from pipelines.sql_quoting import quote_literal
 
 T = TypeVar("T")
 CURSORS = 2  # two statements fill the gaps one leaves; more would only share the cores
@@ -83,7 +87,7 @@ def run_side_by_side(
 
     cursor_errors: list[BaseException] = []
     # Opened here, one thread at a time; each is then used by its own thread only.
-    opened = [con.cursor() for _ in range(min(cursors, len(jobs)))]
+    opened = [cursor_of(con) for _ in range(min(cursors, len(jobs)))]
     all_ended = threading.Barrier(len(opened))
     try:
         with ThreadPoolExecutor(max_workers=len(opened),
@@ -102,3 +106,12 @@ def run_side_by_side(
     if cursor_errors:
         raise cursor_errors[0]
     return results
+
+
+def cursor_of(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` with `con`'s search path (a new cursor starts with the default)."""
+    search_path = con.execute("SELECT current_setting('search_path')").fetchone()[0]
+    new = con.cursor()
+    if search_path:
+        new.execute(f"SET search_path = {quote_literal(search_path)}")
+    return new

@@ -32,6 +32,7 @@ from pipelines.marts_catalog import (
     table_doc,
 )
 from pipelines.resources import ClinicalSettings, Warehouse
+from pipelines.side_by_side import cursor_of
 
 STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
 CLINICAL_VERSION = source_version("pipelines/assets/clinical.py", "pipelines/clinical/*.py",
@@ -120,7 +121,7 @@ def derive_clinical_tables(con, batch_id: str, params, parts: list[Partition]) -
     opted_out = opted_out_patients(con, batch_id)
     counts = []
     # Staging is read on a cursor of its own: `con` is the appender's (see `writing`).
-    with con.cursor() as cursor, writing(con, CLINICAL_OUTPUTS) as out:
+    with cursor_of(con) as cursor, writing(con, CLINICAL_OUTPUTS) as out:
         reader = PartitionReader(cursor, parts)
         for part in parts:
             for frames in derive_partition(read_staging(reader, part, cutoff), cutoff, params):

@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.staging_file import connect_warehouse
+
 REFERENCE = Path(__file__).with_name("marts_reference.json")
 RUN_TIME_COLUMNS = {"_loaded_at", "loaded_at", "run_id", "quarantined_at", "computed_at"}
 
@@ -47,7 +49,7 @@ def table_digest(con: duckdb.DuckDBPyConnection, name: str) -> dict:
 
 
 def warehouse_digests(home: Path) -> dict[str, dict]:
-    with duckdb.connect(str(Path(home) / "warehouse.duckdb"), read_only=True) as con:
+    with connect_warehouse(Path(home) / "warehouse.duckdb", read_only=True) as con:
         return {name: table_digest(con, name) for name in built_tables(con)}
 
 

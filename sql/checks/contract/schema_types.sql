@@ -8,7 +8,14 @@ select
     c.data_type is distinct from e.data_type as is_failing
 from expected as e
 left join information_schema.columns as c
-    on c.table_catalog = current_database()
+    -- The catalog `$main_schema.<table>` names: the search path's (the working warehouse's
+    -- staging lives in a file of its own, attached), else the database's own.
+    on c.table_catalog = coalesce(
+        (select trim(split_part(entry, '.', 1), '"')
+         from unnest(string_split(current_setting('search_path'), ',')) as p(entry)
+         where split_part(entry, '.', 2) = $main_schema
+         limit 1),
+        current_database())
     and c.table_schema = $main_schema
     and c.table_name = $main_table
     and c.column_name = e.column_name
