@@ -30,7 +30,7 @@ from pipelines.publish import _provenance, copy_as_current, temporary_path
 from pipelines.run_lock import run_lock
 from pipelines.settings import paths
 from pipelines.sql_quoting import quote_ident, quote_literal
-from pipelines.staging_file import staging_path
+from pipelines.working_snapshot import snapshot_path
 
 
 class NothingToRebuild(ValueError):
@@ -81,11 +81,11 @@ def rebuild(force: bool = False) -> RebuildReport:
 
 
 def _set_aside(warehouse: Path) -> Path | None:
-    """Move the unusable warehouse (and its WAL, and its staging file: the next run writes a
-    new one) next to itself, dated: nothing is deleted."""
+    """Move the unusable warehouse (and its WAL, and its working snapshot: the next run
+    writes a new one) next to itself, dated: nothing is deleted."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     moved = None
-    for path in (warehouse, staging_path(warehouse)):
+    for path in (warehouse, snapshot_path(warehouse)):
         if not path.exists():
             continue
         target = path.with_name(f"{path.name}.unusable-{stamp}")

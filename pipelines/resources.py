@@ -19,7 +19,7 @@ import duckdb
 
 from pipelines.clinical.parameters import ClinicalParameters
 from pipelines.settings import duckdb_memory_limit, is_true, paths
-from pipelines.staging_file import attach_staging
+from pipelines.working_snapshot import attach_working_snapshot
 
 SECRET_ENV = "OLIGO_PSEUDONYM_SECRET"
 SECRET_FILE_ENV = "OLIGO_PSEUDONYM_SECRET_FILE"
@@ -71,7 +71,7 @@ class Warehouse(dg.ConfigurableResource):
         # Bounded by the run's memory budget; beyond it DuckDB spills to its temp folder.
         con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
         try:
-            attach_staging(con)  # staging.<table> lives in a file of its own
+            attach_working_snapshot(con)  # staging.* and marts.* live in a file of their own
             yield con
         finally:
             con.close()

@@ -7,7 +7,7 @@ database, one thread each; DuckDB releases the GIL while a statement runs). A cu
 the database's committed tables and attached databases, not the caller's TEMP tables and
 macros, and has its own transaction: the caller prepares what a cursor needs with `setup`.
 A cursor gets the caller's search path (`cursor_of`): `staging.<table>` names the same
-tables on both (pipelines/staging_file.py).
+tables on both (pipelines/working_snapshot.py).
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ from pipelines.ingest.quarantine import QUARANTINE_COLUMNS, find_row_defects
 from pipelines.ingest.staging import build_staging_tables, reconcile
 from pipelines.ops_store import ensure_ops_schema
 from pipelines.resources import RegistrySource, Warehouse
-from pipelines.staging_file import fresh_staging
+from pipelines.working_snapshot import fresh_working_snapshot
 
 RAW_KEYS = [dg.AssetKey(["raw", t.name]) for t in TABLES]
 STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
 QUARANTINE_KEY = dg.AssetKey(["ops", "quarantine"])
 INGEST_VERSION = source_version("pipelines/assets/ingest.py", "pipelines/ingest/*.py",
-                                "pipelines/staging_file.py",
+                                "pipelines/working_snapshot.py",
                                 "pipelines/contract/*.py", "sql/staging/*.sql")
 
 
@@ -148,7 +148,7 @@ def staging_tables(
     batch_id = context.partition_key
     source_dialect = dialect(registry.dialect)
     with warehouse.get_connection() as con:
-        with fresh_staging(con):  # a new staging file, swapped in once every table is built
+        with fresh_working_snapshot(con):  # a new file, swapped in once every table is built
             build_staging_tables(con, source_dialect)
         counts = reconcile(con)
         run_id = context.run.run_id

@@ -11,8 +11,11 @@ the batch's size (docs/benchmarks.md, "Memory"):
     n = max(ceil(staging rows x BYTES_PER_STAGING_ROW / (budget MiB x (1 - DuckDB share))),
             ceil(staging rows / MAX_ROWS_PER_PARTITION))
 
-The derivation's tables are written in one transaction: a derivation that fails part way
-leaves every table as it was before it.
+The derivation's tables are written in one transaction per database: the marts in the
+working snapshot, the `clinical.*` tables in the warehouse (a DuckDB transaction writes one
+database; pipelines/working_snapshot.py). A derivation that fails part way leaves every table
+as it was before it; only a failure between the two commits (the marts committed, the
+clinical tables not) leaves them apart, and the run fails before anything is published.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ import polars as pl
 
 from pipelines.contract import TABLES
 from pipelines.settings import DUCKDB_SHARE_OF_BUDGET, memory_budget_mb
+from pipelines.side_by_side import cursor_of
 from pipelines.sql_quoting import quote_ident
+from pipelines.working_snapshot import writes_to_snapshot
 
 # Peak memory of the clinical derivation's frames per staging row of the partition it
 # derives (~240 B measured at 100,000 patients, docs/benchmarks.md), with a 2.5x margin.
@@ -100,29 +105,33 @@ class PartitionReader:
 
 class TableAppender:
     """Writes tables a frame at a time: the first frame of a table replaces it, the next
-    ones are appended (by column name)."""
+    ones are appended (by column name). `connections` maps a layer to the connection that
+    writes it (default: `con`)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, layers: dict[str, str]):
+    def __init__(self, con: duckdb.DuckDBPyConnection, layers: dict[str, str],
+                 connections: dict[str, duckdb.DuckDBPyConnection] | None = None):
         self.con = con
         self.layers = layers
+        self.connections = connections or {}
         self.started: set[str] = set()
 
     def append(self, frames: dict[str, pl.DataFrame]) -> None:
         for name, frame in frames.items():
-            target = f"{quote_ident(self.layers[name])}.{quote_ident(name)}"
+            layer = self.layers[name]
+            con = self.connections.get(layer, self.con)
+            target = f"{quote_ident(layer)}.{quote_ident(name)}"
             view = "frame_" + uuid.uuid4().hex[:8]
-            self.con.register(view, frame.to_arrow())
+            con.register(view, frame.to_arrow())
             try:
                 if name in self.started:
-                    self.con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {view}")
+                    con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {view}")
                 else:
-                    self.con.execute(f"CREATE SCHEMA IF NOT EXISTS "
-                                     f"{quote_ident(self.layers[name])}")
-                    self.con.execute(f"CREATE OR REPLACE TABLE {target} AS "
-                                     f"SELECT * FROM {view}")
+                    if not writes_to_snapshot(con, layer):  # the snapshot has its schemas
+                        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(layer)}")
+                    con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {view}")
                     self.started.add(name)
             finally:
-                self.con.unregister(view)
+                con.unregister(view)
 
 
 class QueuedAppender:
@@ -154,19 +163,36 @@ class QueuedAppender:
 @contextlib.contextmanager
 def writing(con: duckdb.DuckDBPyConnection, layers: dict[str, str],
             ) -> Iterator[QueuedAppender]:
-    """A QueuedAppender inside one transaction, committed when the block ends normally and
-    every append is done; rolled back, once the worker is idle, on any failure."""
-    con.begin()
-    queue = QueuedAppender(TableAppender(con, layers))
+    """A QueuedAppender inside one transaction per database written (the working
+    snapshot's layers on a cursor of their own), committed when the block ends normally and
+    every append is done, the snapshot first; rolled back, once the worker is idle, on any
+    failure."""
+    in_snapshot = sorted({layer for layer in layers.values() if writes_to_snapshot(con, layer)})
+    snapshot = cursor_of(con) if in_snapshot else None
+    transactions = [c for c in (snapshot, con) if c is not None]
+    queue = QueuedAppender(TableAppender(con, layers, dict.fromkeys(in_snapshot, snapshot)))
     try:
+        for transaction in transactions:
+            transaction.begin()
         try:
             yield queue
             queue.wait()
         except BaseException:
             with contextlib.suppress(Exception):
                 queue.wait()
-            con.rollback()
+            for transaction in transactions:
+                with contextlib.suppress(duckdb.Error):
+                    transaction.rollback()
             raise
-        con.commit()
+        for position, transaction in enumerate(transactions):
+            try:
+                transaction.commit()
+            except BaseException:
+                for later in transactions[position + 1:]:
+                    with contextlib.suppress(duckdb.Error):
+                        later.rollback()
+                raise
     finally:
         queue.pool.shutdown()
+        if snapshot is not None:
+            snapshot.close()

@@ -29,7 +29,7 @@ from pipelines.publish import (
 from pipelines.resources import ClinicalSettings, Warehouse
 from pipelines.run_record import wants_replace
 from pipelines.settings import paths
-from pipelines.staging_file import checkpointed_file
+from pipelines.working_snapshot import checkpointed_file, require_tables
 
 PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
     ?::VARCHAR AS batch_id, ?::DATE AS data_cutoff_date, ?::VARCHAR AS contract_version,
@@ -45,7 +45,7 @@ PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
     group_name="publish",
     kinds={DUCKDB},
     code_version=source_version("pipelines/assets/publishing.py", "pipelines/publish.py",
-                                "pipelines/staging_file.py",
+                                "pipelines/working_snapshot.py",
                                 "pipelines/marts_catalog.py", "pipelines/clinical/marts_*.py"),
     description="The batch's marts and staging tables in a frozen read-only file "
     "(published/batches/<id>.duckdb, written once), swapped in as published/current.duckdb "
@@ -86,19 +86,20 @@ def published_snapshot(
                 "parameter_set": params.parameter_set})
         frozen_tmp = temporary_path(target)
         # Staging travels with the marts: a batch stays reproducible from its own typed
-        # data, and `oligo dq diff` compares batches from their frozen files. The staging
-        # file holds exactly that schema: the new file starts as a copy of its bytes
-        # (pipelines/staging_file.py), and only the marts are written into it.
-        marts = [("marts", t) for t in MART_TABLES]
-        staging = [("staging", t.name) for t in TABLES]
-        staging_bytes = checkpointed_file(con)
-        if staging_bytes is not None:
-            shutil.copyfile(staging_bytes, frozen_tmp)
+        # data, and `oligo dq diff` compares batches from their frozen files. The working
+        # snapshot holds exactly these tables: the new file is a copy of its bytes
+        # (pipelines/working_snapshot.py), given comments and provenance; a warehouse of the
+        # earlier layout has its tables copied one by one.
+        tables = [("marts", t) for t in MART_TABLES] + [("staging", t.name) for t in TABLES]
+        snapshot_bytes = checkpointed_file(con)
+        if snapshot_bytes is not None:
+            require_tables(con, tables)
+            shutil.copyfile(snapshot_bytes, frozen_tmp)
         write_database_copy(
-            con, frozen_tmp, marts if staging_bytes else marts + staging,
+            con, frozen_tmp, [] if snapshot_bytes else tables,
             docs=mart_docs(params) | staging_docs(),
             extra_statements=[("CREATE SCHEMA {db}.meta", []), provenance],
-            present=staging if staging_bytes else (),
+            present=tables if snapshot_bytes else (),
         )
         prepared = [(frozen_tmp, target)]
         # The batch registry changes only if the swap happens: one transaction around both.

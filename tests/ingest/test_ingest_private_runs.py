@@ -15,8 +15,8 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.ingest.pseudonym import Pseudonymizer, registry_scope
-from pipelines.staging_file import connect_warehouse
 from pipelines.synthetic.batch import REGISTRY_NAME
+from pipelines.working_snapshot import connect_warehouse
 from tests.ingest.data_folder_search import find_values
 from tests.ingest.identifier_samples import SAMPLES
 
@@ -167,8 +167,8 @@ def test_an_opted_out_patient_is_absent_from_every_table_of_the_next_run(runs, h
     skip = (home / "exports", first, home / "opt-outs.csv")
     hits = find_values(home, [key], skip=skip)
     # No table holds it; the working warehouse file may keep freed blocks until it is
-    # rewritten (docs/privacy.md), every published file and the staging file (which
-    # published files start from) is written anew.
+    # rewritten (docs/privacy.md), every published file and the working snapshot (which
+    # published files are copies of) is written anew.
     assert [h for h in hits if h != f"warehouse.duckdb: bytes of {key!r}"] == [], hits
     with connect_warehouse(home / "warehouse.duckdb", read_only=True) as con:
         assert con.execute("SELECT * FROM raw.opt_out_exclusions").fetchall() == [(LATER, 1)]

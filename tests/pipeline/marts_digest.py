@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.staging_file import connect_warehouse
+from pipelines.working_snapshot import connect_warehouse
 
 REFERENCE = Path(__file__).with_name("marts_reference.json")
 RUN_TIME_COLUMNS = {"_loaded_at", "loaded_at", "run_id", "quarantined_at", "computed_at"}
