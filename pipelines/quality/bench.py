@@ -24,7 +24,8 @@ SEED = 7
 
 MEASURE = r"""
 import json, sys, time
-import duckdb
+from pathlib import Path
+from pipelines.working_snapshot import connect_warehouse
 started = time.perf_counter()
 from pipelines.quality.catalog import all_checks
 from pipelines.quality.evaluate import evaluate_checks
@@ -32,7 +33,7 @@ from pipelines.quality.specs import Engine
 imported = time.perf_counter() - started
 with_gx = sys.argv[3] == "gx"
 specs = all_checks()
-con = duckdb.connect(sys.argv[1], read_only=True)
+con = connect_warehouse(Path(sys.argv[1]), read_only=True)
 batch_id = con.execute("select max(batch_id) from ops.batches").fetchone()[0] or sys.argv[2]
 figures = {"quality_import_s": imported, "staging_rows": con.execute(
     "select sum(estimated_size) from duckdb_tables() where schema_name = 'staging'"
