@@ -31,7 +31,7 @@ def temporary_path(target: Path) -> Path:
     return tmp
 
 
-def _unlink_temporary(tmp: Path) -> None:
+def unlink_temporary(tmp: Path) -> None:
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         with contextlib.suppress(OSError):
             leftover.unlink(missing_ok=True)
@@ -42,7 +42,7 @@ def discard_pending_temporaries() -> list[Path]:
     """Remove every temporary of this process not swapped into place; returns them."""
     removed = sorted(_pending)
     for tmp in removed:
-        _unlink_temporary(tmp)
+        unlink_temporary(tmp)
     return removed
 
 
@@ -90,7 +90,7 @@ def write_database_copy(
             with contextlib.suppress(duckdb.Error):  # a failed DETACH must not hide the cause
                 source.execute(f"DETACH {alias}")
     except BaseException:
-        _unlink_temporary(target_tmp)  # a half-written file never stays behind
+        unlink_temporary(target_tmp)  # a half-written file never stays behind
         raise
 
 
@@ -166,7 +166,7 @@ def publish_files(prepared: list[tuple[Path, Path]]) -> None:
             seal(tmp)
     except BaseException:
         for tmp, _ in prepared:
-            _unlink_temporary(tmp)
+            unlink_temporary(tmp)
         raise
     fault_point("publish")
     for position, (tmp, target) in enumerate(prepared):
@@ -176,7 +176,7 @@ def publish_files(prepared: list[tuple[Path, Path]]) -> None:
             swap_into_place(tmp, target)
         except BaseException:
             for later, _ in prepared[position:]:
-                _unlink_temporary(later)
+                unlink_temporary(later)
             raise
         _pending.discard(tmp)
 
@@ -269,6 +269,6 @@ def copy_as_current(frozen: Path, current: Path) -> None:
     try:
         link_or_copy(frozen, tmp)
     except BaseException:
-        _unlink_temporary(tmp)
+        unlink_temporary(tmp)
         raise
     publish_files([(tmp, current)])

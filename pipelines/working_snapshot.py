@@ -24,13 +24,13 @@ A transaction writes one database: the clinical step commits the marts here and 
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
+from pipelines.publish import swap_into_place, unlink_temporary
 from pipelines.sql_quoting import quote_ident, quote_literal
 
 ALIAS = "working_snapshot"
@@ -166,12 +166,11 @@ def fresh_working_snapshot(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
     except BaseException:
         _release(con)
-        _unlink(tmp)
+        unlink_temporary(tmp)
         attach_working_snapshot(con)
         raise
     _release(con)
-    os.replace(tmp, target)
-    _fsync_folder(target.parent)
+    swap_into_place(tmp, target)
     attach_working_snapshot(con)
     db = quote_ident(con.execute("SELECT current_database()").fetchone()[0])
     for schema in SCHEMAS:
@@ -187,15 +186,3 @@ def _release(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DETACH {alias}")
 
 
-def _unlink(tmp: Path) -> None:
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        with contextlib.suppress(OSError):
-            leftover.unlink(missing_ok=True)
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
