@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.sql_quoting import quote_literal
+from pipelines.working_snapshot import snapshot_path
 
 DDL = (
     "CREATE SCHEMA IF NOT EXISTS ops",
@@ -205,6 +206,15 @@ def check_working_warehouse(path: Path, published: Path) -> None:
                 f"the working warehouse {path} is missing but {published} holds published "
                 "batches; run `oligo rebuild` to recreate it and its ops history from them")
         return
+    _check_opens(path, "the working warehouse",
+                 "to set it aside and recreate it and its ops history from published/")
+    snapshot = snapshot_path(path)
+    if snapshot.exists():
+        _check_opens(snapshot, "the working snapshot",
+                     "to set it aside with the warehouse (the next run writes a new one)")
+
+
+def _check_opens(path: Path, what: str, rebuild_does: str) -> None:
     try:
         with duckdb.connect(str(path)) as con:
             con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
@@ -212,12 +222,12 @@ def check_working_warehouse(path: Path, published: Path) -> None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "Could not set lock" in first:
             raise WarehouseUnusable(
-                f"the working warehouse {path} is open in another process (a Dagster UI run?); "
+                f"{what} {path} is open in another process (a Dagster UI run?); "
                 "wait for it or stop it, then run again") from None
         if "Read-only file system" in first or "Permission denied" in first:
             raise WarehouseUnusable(
-                f"the working warehouse {path} cannot be written ({first}); make the data "
+                f"{what} {path} cannot be written ({first}); make the data "
                 "folder writable") from None
         raise WarehouseUnusable(
-            f"the working warehouse {path} cannot be opened ({first}); run `oligo rebuild` "
-            "to set it aside and recreate it and its ops history from published/") from None
+            f"{what} {path} cannot be opened ({first}); run `oligo rebuild` "
+            f"{rebuild_does}") from None

@@ -30,7 +30,7 @@ from pipelines.publish import _provenance, copy_as_current, temporary_path
 from pipelines.run_lock import run_lock
 from pipelines.settings import paths
 from pipelines.sql_quoting import quote_ident, quote_literal
-from pipelines.working_snapshot import snapshot_path
+from pipelines.working_snapshot import snapshot_path, wal_of
 
 
 class NothingToRebuild(ValueError):
@@ -86,14 +86,12 @@ def _set_aside(warehouse: Path) -> Path | None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     moved = None
     for path in (warehouse, snapshot_path(warehouse)):
-        if not path.exists():
-            continue
         target = path.with_name(f"{path.name}.unusable-{stamp}")
-        os.replace(path, target)
-        wal = path.with_name(path.name + ".wal")
-        if wal.exists():
-            os.replace(wal, target.with_name(target.name + ".wal"))
-        moved = moved or (target if path == warehouse else None)
+        if path.exists():
+            os.replace(path, target)
+            moved = moved or (target if path == warehouse else None)
+        if wal_of(path).exists():  # with its file, or left without one: never replayed later
+            os.replace(wal_of(path), wal_of(target))
     return moved
 
 

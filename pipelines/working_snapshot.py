@@ -50,6 +50,11 @@ def snapshot_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}-snapshot{warehouse.suffix or '.duckdb'}")
 
 
+def wal_of(path: Path) -> Path:
+    """DuckDB's write-ahead log of a database file."""
+    return path.with_name(path.name + ".wal")
+
+
 def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The file of the connection's default database (None in memory)."""
     row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = "
@@ -86,9 +91,13 @@ def attach_working_snapshot(con: duckdb.DuckDBPyConnection, read_only: bool = Fa
             con.execute(f"ATTACH {quote_literal(str(path))} AS {ALIAS}{mode}")
         except duckdb.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if "Could not set lock" in first:
+                raise WorkingSnapshotUnusable(
+                    f"the working snapshot {path} is open in another process (a Dagster UI "
+                    "run?); wait for it or stop it, then run again") from None
             raise WorkingSnapshotUnusable(
-                f"the working snapshot {path} cannot be opened ({first}); move it aside: "
-                "the next run writes a new one") from None
+                f"the working snapshot {path} cannot be opened ({first}); run `oligo "
+                "rebuild` to set it aside (the next run writes a new one)") from None
     _set_search_path(con, ALIAS)
     return True
 
@@ -118,7 +127,7 @@ def checkpointed_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     con.execute(f"CHECKPOINT {ALIAS}")
     path = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?",
                             [ALIAS]).fetchone()[0])
-    wal = path.with_name(path.name + ".wal")
+    wal = wal_of(path)
     if wal.exists() and wal.stat().st_size:
         return None
     return path
@@ -170,6 +179,13 @@ def fresh_working_snapshot(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         attach_working_snapshot(con)
         raise
     _release(con)
+    if wal_of(tmp).exists():  # DETACH checkpoints: a log left means rows not in the file
+        unlink_temporary(tmp)
+        attach_working_snapshot(con)
+        raise RuntimeError(f"the new working snapshot {tmp.name} was not fully written")
+    # The earlier snapshot is detached, so a log at its path belongs to no file: DuckDB would
+    # replay it onto the new one (an earlier batch's rows, into a file copied for publishing).
+    wal_of(target).unlink(missing_ok=True)
     swap_into_place(tmp, target)
     attach_working_snapshot(con)
     db = quote_ident(con.execute("SELECT current_database()").fetchone()[0])

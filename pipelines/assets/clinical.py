@@ -112,7 +112,8 @@ def derive_clinical_tables(con, batch_id: str, params, parts: list[Partition]) -
     """Every table of the registry, a patient partition at a time in one pass: the
     partition's staging read once, the three steps derived on it one after another (each
     handed the earlier steps' frames), every table appended; the cohort flow from the
-    partitions' counts at the end. One transaction: a failure leaves every table as it was."""
+    partitions' counts at the end. One transaction per database written (`writing`): a
+    failure leaves every table as it was."""
     from pipelines.clinical.attrition import attrition_table
     from pipelines.clinical.episodes import ATTRITION_COUNTS
     from pipelines.clinical.steps import derive_partition

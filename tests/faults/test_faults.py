@@ -16,6 +16,7 @@ import pytest
 from pipelines.publish import offered_snapshots
 from pipelines.run_lock import run_lock
 from pipelines.settings import paths
+from pipelines.working_snapshot import snapshot_path
 from tests.faults.helpers import (
     LATER,
     later_batch,
@@ -157,6 +158,24 @@ def test_corrupt_warehouse_is_one_line_and_rebuild_keeps_the_ops_history(home):
     proc = oligo("run", "--batch", BATCH)  # the re-delivery gate still knows the batch
     assert proc.returncode == 0 and "unchanged" in proc.stdout, proc.stdout + proc.stderr
     assert marts_bytes() == before
+
+
+def test_corrupt_working_snapshot_is_one_line_and_rebuild_sets_it_aside(home):
+    before = marts_bytes()
+    snapshot = snapshot_path(paths().warehouse)
+    data = bytearray(snapshot.read_bytes())
+    data[4096:4096 + 8192] = os.urandom(8192)
+    snapshot.write_bytes(bytes(data))
+    proc = oligo("run", "--batch", BATCH, "--replace")
+    out = clean_report(proc)
+    assert proc.returncode == 2 and "working snapshot" in out and "oligo rebuild" in out, out
+    assert len(out.strip().splitlines()) == 1, out
+    assert oligo("rebuild").returncode == 0
+    assert list(home.glob("warehouse-snapshot.duckdb.unusable-*"))  # set aside, not deleted
+    assert marts_bytes() == before
+    proc = oligo("run", "--batch", BATCH, "--replace")  # a new working snapshot
+    assert proc.returncode == 0 and "published" in proc.stdout, proc.stdout + proc.stderr
+    assert snapshot.exists()
 
 
 def test_missing_warehouse_is_one_line_and_rebuild_restores_it(home):

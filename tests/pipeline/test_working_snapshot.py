@@ -4,6 +4,8 @@ same `staging` and `marts`, the clinical step commits the marts there, and a fro
 copied from the file's bytes holds exactly what one written table by table holds."""
 
 import os
+import subprocess
+import sys
 
 import duckdb
 import polars as pl
@@ -65,6 +67,34 @@ def test_a_failed_build_leaves_the_working_snapshot_as_it_was(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+LEFT_BEHIND = """
+import os, sys
+from pathlib import Path
+from pipelines.working_snapshot import connect_warehouse
+con = connect_warehouse(Path(sys.argv[1]))
+con.execute("CREATE TABLE marts.m AS SELECT 'probe-of-an-earlier-batch' AS v")
+os._exit(0)  # killed: the committed rows are in the log only
+"""
+
+
+def test_a_log_left_without_its_file_is_never_replayed_onto_a_new_snapshot(tmp_path):
+    """A run killed after a commit leaves the snapshot's write-ahead log; if the file is then
+    moved away, DuckDB would replay that log onto the next file at that path."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    with connect_warehouse(warehouse) as con:
+        build(con, 1)
+    subprocess.run([sys.executable, "-c", LEFT_BEHIND, str(warehouse)], check=True)
+    log = snapshot_path(warehouse).with_name(snapshot_path(warehouse).name + ".wal")
+    assert log.exists()
+    snapshot_path(warehouse).rename(tmp_path / "moved-aside.duckdb")
+    with connect_warehouse(warehouse) as con:
+        build(con, 2)
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'm'"
+                           ).fetchone()[0] == 0
+    assert not log.exists()
+    assert b"probe-of-an-earlier-batch" not in snapshot_path(warehouse).read_bytes()
+
+
 def test_cursors_read_and_write_the_same_staging(tmp_path):
     with connect_warehouse(tmp_path / "warehouse.duckdb") as con:
         with fresh_working_snapshot(con):
@@ -100,7 +130,7 @@ def test_an_unreadable_working_snapshot_is_one_line_naming_the_fix(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(warehouse)).close()
     snapshot_path(warehouse).write_bytes(b"not a database" * 1000)
-    with pytest.raises(WorkingSnapshotUnusable, match="move it aside: the next run writes a new one"):
+    with pytest.raises(WorkingSnapshotUnusable, match="run `oligo rebuild` to set it aside"):
         connect_warehouse(warehouse)
 
 
