@@ -152,6 +152,38 @@ def require_tables(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]
             "(clinical_marts) before publishing")
 
 
+# What the working snapshot holds, in the warehouse (a byte copy of the snapshot must hold
+# its tables only): per schema, the batch and, for the marts, the parameter set.
+CONTENTS = "main.working_snapshot_contents"
+
+
+def record_contents(con: duckdb.DuckDBPyConnection, schema: str, batch_id: str | None,
+                    parameter_set: str | None = None) -> None:
+    """Say which batch (and parameter set) `schema` of the working snapshot now holds; a
+    batch of None says it holds nothing (a new staging build has no marts yet)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CONTENTS} (schema_name VARCHAR PRIMARY KEY, "
+                "batch_id VARCHAR, parameter_set VARCHAR, written_at TIMESTAMP)")
+    con.execute(f"INSERT OR REPLACE INTO {CONTENTS} VALUES (?, ?, ?, now()::TIMESTAMP)",
+                [schema, batch_id, parameter_set])
+
+
+def require_contents(con: duckdb.DuckDBPyConnection, batch_id: str, parameter_set: str) -> None:
+    """The working snapshot holds staging of `batch_id` and marts of `batch_id` derived
+    with `parameter_set`, else one line naming what it holds (a publication of only some
+    assets from the Dagster UI must not pair another batch's tables with this one's name)."""
+    held = {}
+    with contextlib.suppress(duckdb.CatalogException):  # nothing recorded yet
+        held = {schema: (batch, params) for schema, batch, params in con.execute(
+            f"SELECT schema_name, batch_id, parameter_set FROM {CONTENTS}").fetchall()}
+    staging, marts = held.get("staging", (None, None)), held.get("marts", (None, None))
+    if staging[0] == batch_id and marts == (batch_id, parameter_set):
+        return
+    raise MissingSnapshotTables(
+        f"the working snapshot holds staging of batch {staging[0] or '(none)'} and marts of "
+        f"batch {marts[0] or '(none)'} (parameters {marts[1] or '-'}), not batch {batch_id} "
+        f"with parameters {parameter_set}: run the whole job for batch {batch_id}")
+
+
 @contextlib.contextmanager
 def fresh_working_snapshot(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Inside the block `staging.<table>` and `marts.<table>` are a new, empty file; when the

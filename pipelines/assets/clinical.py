@@ -33,6 +33,7 @@ from pipelines.marts_catalog import (
 )
 from pipelines.resources import ClinicalSettings, Warehouse
 from pipelines.side_by_side import cursor_of
+from pipelines.working_snapshot import record_contents
 
 STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
 CLINICAL_VERSION = source_version("pipelines/assets/clinical.py", "pipelines/clinical/*.py",
@@ -154,4 +155,5 @@ def clinical_marts(
     with warehouse.get_connection() as con:
         parts = plan_partitions(con)
         derive_clinical_tables(con, context.partition_key, params, parts)
+        record_contents(con, "marts", context.partition_key, params.parameter_set)
         yield from results(con, params, parts)

@@ -21,7 +21,7 @@ from pipelines.ingest.quarantine import QUARANTINE_COLUMNS, find_row_defects
 from pipelines.ingest.staging import build_staging_tables, reconcile
 from pipelines.ops_store import ensure_ops_schema
 from pipelines.resources import RegistrySource, Warehouse
-from pipelines.working_snapshot import fresh_working_snapshot
+from pipelines.working_snapshot import fresh_working_snapshot, record_contents
 
 RAW_KEYS = [dg.AssetKey(["raw", t.name]) for t in TABLES]
 STAGING_KEYS = [dg.AssetKey(["staging", t.name]) for t in TABLES]
@@ -150,6 +150,8 @@ def staging_tables(
     with warehouse.get_connection() as con:
         with fresh_working_snapshot(con):  # a new file, swapped in once every table is built
             build_staging_tables(con, source_dialect)
+        record_contents(con, "staging", batch_id)
+        record_contents(con, "marts", None)  # derived next, by the clinical step
         counts = reconcile(con)
         run_id = context.run.run_id
         con.execute("BEGIN TRANSACTION")  # one commit for the run's counts, not one per row

@@ -29,7 +29,7 @@ from pipelines.publish import (
 from pipelines.resources import ClinicalSettings, Warehouse
 from pipelines.run_record import wants_replace
 from pipelines.settings import paths
-from pipelines.working_snapshot import checkpointed_file, require_tables
+from pipelines.working_snapshot import checkpointed_file, require_contents, require_tables
 
 PROVENANCE_DDL = """CREATE TABLE {db}.meta.provenance AS SELECT
     ?::VARCHAR AS batch_id, ?::DATE AS data_cutoff_date, ?::VARCHAR AS contract_version,
@@ -93,6 +93,7 @@ def published_snapshot(
         tables = [("marts", t) for t in MART_TABLES] + [("staging", t.name) for t in TABLES]
         snapshot_bytes = checkpointed_file(con)
         if snapshot_bytes is not None:
+            require_contents(con, batch_id, params.parameter_set)
             require_tables(con, tables)
             shutil.copyfile(snapshot_bytes, frozen_tmp)
         write_database_copy(

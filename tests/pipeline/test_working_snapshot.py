@@ -24,6 +24,8 @@ from pipelines.working_snapshot import (
     checkpointed_file,
     connect_warehouse,
     fresh_working_snapshot,
+    record_contents,
+    require_contents,
     require_tables,
     snapshot_path,
 )
@@ -173,6 +175,25 @@ def test_publishing_refuses_a_working_snapshot_without_its_marts_or_with_other_t
         with pytest.raises(MissingSnapshotTables, match="tables no published file may: "
                            "marts.scratch"):
             require_tables(con, expected)
+
+
+def test_publishing_refuses_a_working_snapshot_of_another_batch_or_parameter_set(tmp_path):
+    with connect_warehouse(tmp_path / "warehouse.duckdb") as con:
+        with pytest.raises(MissingSnapshotTables, match="staging of batch \\(none\\)"):
+            require_contents(con, "B", "default")  # nothing recorded yet
+        record_contents(con, "staging", "B")
+        record_contents(con, "marts", None)  # a new staging build: no marts yet
+        with pytest.raises(MissingSnapshotTables, match="marts of batch \\(none\\)"):
+            require_contents(con, "B", "default")
+        record_contents(con, "marts", "B", "sensitivity-1")
+        with pytest.raises(MissingSnapshotTables, match="parameters sensitivity-1\\), not "
+                           "batch B with parameters default: run the whole job for batch B"):
+            require_contents(con, "B", "default")
+        record_contents(con, "marts", "B", "default")
+        require_contents(con, "B", "default")
+        with pytest.raises(MissingSnapshotTables, match="staging of batch B and marts of batch "
+                           "B \\(parameters default\\), not batch A"):
+            require_contents(con, "A", "default")
 
 
 def tables_and_comments(con):
