@@ -84,15 +84,14 @@ def _set_aside(warehouse: Path) -> Path | None:
     """Move the unusable warehouse (and its WAL, and its working snapshot: the next run
     writes a new one) next to itself, dated: nothing is deleted."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    moved = None
-    for path in (warehouse, snapshot_path(warehouse)):
-        target = path.with_name(f"{path.name}.unusable-{stamp}")
+    aside = {path: path.with_name(f"{path.name}.unusable-{stamp}")
+             for path in (warehouse, snapshot_path(warehouse))}
+    for path, target in aside.items():
         if path.exists():
             os.replace(path, target)
-            moved = moved or (target if path == warehouse else None)
         if wal_of(path).exists():  # with its file, or left without one: never replayed later
             os.replace(wal_of(path), wal_of(target))
-    return moved
+    return aside[warehouse] if aside[warehouse].exists() else None
 
 
 def _copy_ops_history(con: duckdb.DuckDBPyConnection, ops_file: Path,

@@ -89,15 +89,12 @@ def attach_working_snapshot(con: duckdb.DuckDBPyConnection, read_only: bool = Fa
         path = snapshot_path(warehouse)
         try:
             con.execute(f"ATTACH {quote_literal(str(path))} AS {ALIAS}{mode}")
-        except duckdb.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            if "Could not set lock" in first:
-                raise WorkingSnapshotUnusable(
-                    f"the working snapshot {path} is open in another process (a Dagster UI "
-                    "run?); wait for it or stop it, then run again") from None
+        except duckdb.Error as exc:  # a run checks both files first and says which case
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # (ops_store)
             raise WorkingSnapshotUnusable(
-                f"the working snapshot {path} cannot be opened ({first}); run `oligo "
-                "rebuild` to set it aside (the next run writes a new one)") from None
+                f"the working snapshot {path} cannot be opened ({first}); if another process "
+                "holds it, wait for it, else run `oligo rebuild` to set it aside (the next "
+                "run writes a new one)") from None
     _set_search_path(con, ALIAS)
     return True
 
@@ -116,7 +113,7 @@ def connect_warehouse(path: Path, read_only: bool = False,
 
 def writes_to_snapshot(con: duckdb.DuckDBPyConnection, schema: str) -> bool:
     """Whether `<schema>.<table>` is written in the working snapshot on this connection."""
-    return schema in SCHEMAS and (is_attached(con) or _attached(con, NEXT_ALIAS))
+    return schema in SCHEMAS and is_attached(con)
 
 
 def checkpointed_file(con: duckdb.DuckDBPyConnection) -> Path | None:

@@ -126,7 +126,7 @@ class TableAppender:
                 if name in self.started:
                     con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {view}")
                 else:
-                    if not writes_to_snapshot(con, layer):  # the snapshot has its schemas
+                    if layer not in self.connections:  # the snapshot has its schemas
                         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(layer)}")
                     con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {view}")
                     self.started.add(name)

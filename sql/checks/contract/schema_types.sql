@@ -9,7 +9,7 @@ select
 from expected as e
 left join information_schema.columns as c
     -- The catalog `$main_schema.<table>` names: the search path's (the working warehouse's
-    -- staging lives in a file of its own, attached), else the database's own.
+    -- staging and marts live in a file of their own, attached), else the database's own.
     on c.table_catalog = coalesce(
         (select trim(split_part(entry, '.', 1), '"')
          from unnest(string_split(current_setting('search_path'), ',')) as p(entry)
